@@ -1,0 +1,63 @@
+"""Turning uploaded bytes into text: UTF-8 (with or without BOM) or CP932, refusing binary and oversize input."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from charset_normalizer import from_bytes
+
+from sales_growth.analysis.errors import (
+    EmptyRecordError,
+    RecordTooLargeError,
+    UndecodableRecordError,
+    UnsupportedFormatError,
+)
+
+MAX_RECORD_BYTES = 1_000_000
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".vtt", ".srt"})
+_BOM = b"\xef\xbb\xbf"
+# Control characters other than tab, newline, carriage return and form feed mark binary data.
+_CONTROL = {chr(c) for c in range(32) if c not in (9, 10, 12, 13)} | {"\x7f"}
+
+
+def check_suffix(filename: str) -> None:
+    """Refuse file names whose extension is not a supported record format."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFormatError(suffix)
+
+
+def decode_record(data: bytes, *, limit: int = MAX_RECORD_BYTES) -> str:
+    """Decode a record file. Line endings become ``\\n``; the BOM is dropped.
+
+    Raises an :class:`~sales_growth.analysis.errors.AnalysisInputError` with a Japanese message
+    for oversize, empty, binary or undecodable input.
+    """
+    if len(data) > limit:
+        raise RecordTooLargeError(len(data), limit)
+    text = _decode(data.removeprefix(_BOM))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return check_text(text)
+
+
+def check_text(text: str) -> str:
+    """Refuse text that is empty, only whitespace, or binary; return it unchanged otherwise."""
+    if not text.strip():
+        raise EmptyRecordError
+    if "\x00" in text or sum(ch in _CONTROL for ch in text) > max(2, len(text) // 1000):
+        raise UndecodableRecordError
+    return text
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data:
+        raise UndecodableRecordError
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    best = from_bytes(data).best()
+    if best is None:
+        raise UndecodableRecordError
+    return str(best)

@@ -1,0 +1,53 @@
+"""The ``sales-growth`` command line. Heavy imports stay inside the commands so that each starts fast."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="sales-growth",
+    help="営業グロースAI: 1on1の分析・対話・アクションプラン",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="データベースの管理", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="待ち受けるアドレス")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="待ち受けるポート")] = 8000,
+    workers: Annotated[int, typer.Option(help="Webプロセス数")] = 1,
+) -> None:
+    """Webアプリを起動します（先にスキーマを最新にします）。"""
+    import uvicorn
+
+    from sales_growth.db import upgrade_schema
+    from sales_growth.settings import get_settings
+
+    settings = get_settings()
+    upgrade_schema(settings)
+    typer.echo(f"営業グロースAI を http://{host}:{port}/ で起動します（データ: {settings.data_dir.resolve()}）")
+    uvicorn.run(
+        "sales_growth.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="移行先のリビジョン")] = "head") -> None:
+    """スキーマを最新（または指定のリビジョン）に移行します。"""
+    from sales_growth.db import upgrade_schema
+    from sales_growth.settings import get_settings
+
+    upgrade_schema(get_settings(), revision)
+    typer.echo("データベースを最新の状態にしました。")

@@ -1,0 +1,96 @@
+"""All configuration, read once from the environment (prefix ``SALES_GROWTH_``).
+
+Nothing else in the code reads ``os.environ``: ask :func:`get_settings` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+
+
+class Settings(BaseSettings):
+    """The one settings class. Unsafe defaults are refused outside development."""
+
+    model_config = SettingsConfigDict(env_prefix="SALES_GROWTH_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+
+    engine: Literal["local", "llm"] = "local"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+
+    # Records and uploads.
+    max_upload_bytes: int = 1_000_000
+
+    # Login, tokens and sessions.
+    lockout_threshold: int = 5
+    lockout_minutes: int = 30
+    login_attempts_per_address: int = 20
+    login_window_seconds: int = 300
+    token_idle_minutes: int = 120
+    token_lifetime_hours: int = 24
+    session_idle_minutes: int = 60
+    session_lifetime_hours: int = 12
+    cookie_secure: bool | None = None  # None: decided by the request scheme
+
+    # Database pool (PostgreSQL only).
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production" and self.secret_key is None:
+            raise ValueError("SALES_GROWTH_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL; SQLite in the data folder when none is set."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sales_growth.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: the configured one, else one generated once and kept in the data folder."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _load_or_create_secret(self.data_dir / SECRET_KEY_FILE)
+
+
+def _load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

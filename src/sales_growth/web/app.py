@@ -1,0 +1,78 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sales_growth import __version__
+from sales_growth.db import create_db_engine, create_session_factory
+from sales_growth.errors import DomainError
+from sales_growth.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+_HTTP_MESSAGES_JA = {
+    401: "ログインが必要です。",
+    403: "この操作を行う権限がありません。",
+    404: "見つかりません。",
+    405: "この操作はサポートされていません。",
+    413: "リクエストが大きすぎます。",
+    429: "リクエストが多すぎます。しばらく待ってから再度お試しください。",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (the process settings by default). The schema must already be migrated."""
+    settings = settings or get_settings()
+    app = FastAPI(title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = create_db_engine(settings)
+    app.state.session_factory = create_session_factory(app.state.engine)
+    _add_error_handlers(app)
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from sales_growth.ops.api import router as ops_router
+
+    app.include_router(ops_router)
+
+
+def _error_body(code: str, message: str, **extra: object) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, **extra}, "detail": message}
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(_error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": ".".join(str(p) for p in err.get("loc", ())[1:]), "message": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        body = _error_body("invalid_input", "入力内容に誤りがあります。", fields=fields)
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = _HTTP_MESSAGES_JA.get(exc.status_code, str(exc.detail))
+        return JSONResponse(
+            _error_body(f"http_{exc.status_code}", message),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        body = _error_body("internal_error", "サーバーで問題が発生しました。時間をおいて再度お試しください。")
+        return JSONResponse(body, status_code=500)
