@@ -61,6 +61,13 @@ class Finding(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
 
 
+class SkillReport(BaseModel):
+    """What the skill classifier found in one record: the findings and the primary challenge."""
+
+    findings: list[Finding]
+    primary_challenge: SkillId | None
+
+
 class ActionItem(BaseModel):
     title: str = Field(min_length=1)
     skill: SkillId
