@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
+
+from sales_growth.analysis.nlp import Token, tokenize
 
 # junior: the salesperson being coached (the only one whose skills are judged);
 # manager: the boss/coach; customer: someone quoted or present from the customer side;
@@ -34,3 +37,11 @@ class Transcript:
     roles: dict[str, Role] = field(default_factory=dict)  # speaker label -> role
     junior: str | None = None
     manager: str | None = None
+
+    @cached_property
+    def tokens(self) -> tuple[tuple[Token, ...], ...]:
+        """Sudachi tokens of each utterance (offsets relative to the utterance), computed once per transcript.
+
+        Every step of the engine shares these, so a record is tokenised only once.
+        """
+        return tuple(tuple(tokenize(u.text)) for u in self.utterances)
