@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import NamedTuple
 
 from charset_normalizer import from_bytes
 
@@ -27,17 +28,29 @@ def check_suffix(filename: str) -> None:
         raise UnsupportedFormatError(suffix)
 
 
+class DecodedRecord(NamedTuple):
+    text: str
+    encoding: str  # "utf-8", "utf-8-sig", "cp932" or what charset-normalizer found
+
+
 def decode_record(data: bytes, *, limit: int = MAX_RECORD_BYTES) -> str:
     """Decode a record file. Line endings become ``\\n``; the BOM is dropped.
 
     Raises an :class:`~sales_growth.analysis.errors.AnalysisInputError` with a Japanese message
     for oversize, empty, binary or undecodable input.
     """
+    return decode_record_with_encoding(data, limit=limit).text
+
+
+def decode_record_with_encoding(data: bytes, *, limit: int = MAX_RECORD_BYTES) -> DecodedRecord:
+    """Like :func:`decode_record`, also telling which encoding the bytes were in."""
     if len(data) > limit:
         raise RecordTooLargeError(len(data), limit)
-    text = _decode(data.removeprefix(_BOM))
+    text, encoding = _decode(data.removeprefix(_BOM))
+    if data.startswith(_BOM):
+        encoding = "utf-8-sig"
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return check_text(text)
+    return DecodedRecord(check_text(text), encoding)
 
 
 def check_text(text: str) -> str:
@@ -49,15 +62,15 @@ def check_text(text: str) -> str:
     return text
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes) -> tuple[str, str]:
     if b"\x00" in data:
         raise UndecodableRecordError
     for encoding in ("utf-8", "cp932"):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     best = from_bytes(data).best()
     if best is None:
         raise UndecodableRecordError
-    return str(best)
+    return str(best), best.encoding
