@@ -62,6 +62,27 @@ def test_every_skill_is_a_challenge_twice_and_a_strength_once_across_the_set() -
     assert {skill for skill in SKILLS if challenges[skill] < 2 or strengths[skill] < 1} == set()
 
 
+def test_set_keeps_its_windows_style_files_byte_for_byte() -> None:
+    # An editor or a git setting that "fixes" these files would remove exactly what they are here to test.
+    labels = _labels()
+    cp932 = [label for label in labels if label["encoding"] == "cp932"]
+    raws = {label["id"]: (HERE / label["file"]).read_bytes() for label in labels}
+    srts = [label["id"] for label in labels if label["file"].endswith(".srt")]
+    assert cp932
+    assert all(_is_not_utf8(raws[label["id"]]) for label in cp932)
+    assert any(raw.startswith(b"\xef\xbb\xbf") for raw in raws.values())
+    assert srts
+    assert all(raws[i].count(b"\r\n") == raws[i].count(b"\n") for i in srts)
+
+
+def _is_not_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def test_case_files_and_labels_match_one_to_one() -> None:
     labelled = {label["file"] for label in _labels()}
     on_disk = {f"cases/{path.name}" for path in (HERE / "cases").iterdir()}
