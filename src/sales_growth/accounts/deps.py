@@ -1,0 +1,60 @@
+"""Route dependencies for authentication: ``CurrentUser`` and ``AdminUser``.
+
+A request is authenticated by ``Authorization: Bearer <token>`` (API) or by the session cookie (browser).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from sales_growth.accounts import policy, tokens
+from sales_growth.accounts.models import TokenKind, User
+from sales_growth.db import utcnow
+from sales_growth.errors import AuthenticationError
+from sales_growth.web.deps import SessionDep, SettingsDep
+
+SESSION_COOKIE = "sg_session"
+
+
+def get_now(request: Request) -> datetime:
+    """The current time; tests move it by setting ``app.state.clock`` to a callable."""
+    clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
+    return clock()
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def get_current_user(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> User:
+    value = bearer_token(request)
+    kind = TokenKind.API
+    if value is None:
+        value = request.cookies.get(SESSION_COOKIE)
+        kind = TokenKind.SESSION
+    user = tokens.resolve(session, value, kind, settings=settings, now=now) if value else None
+    if user is None:
+        raise AuthenticationError(headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_admin_user(user: CurrentUser) -> User:
+    policy.require_admin(user)
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]

@@ -1,0 +1,59 @@
+"""The permission policy: the ONLY place that decides who may read or write whose data.
+
+member: themself only. manager: their whole reporting subtree, themself included. admin: everyone.
+Queries elsewhere filter with :func:`visible_user_ids` so the rule is enforced in SQL, not in templates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy.orm import Session
+
+from sales_growth.accounts.models import Role, User
+from sales_growth.errors import PermissionDeniedError
+
+
+def visible_user_ids(actor: User) -> Select[tuple[int]]:
+    """A SELECT of the ids of every user ``actor`` may see; use it as ``Model.user_id.in_(...)``."""
+    if actor.role == Role.ADMIN:
+        return select(User.id)
+    if actor.role == Role.MANAGER:
+        subtree: Select[tuple[int]] = select(_subtree_ids(actor.id))  # type: ignore[assignment]
+        return subtree
+    return select(User.id).where(User.id == actor.id)
+
+
+def _subtree_ids(root_id: int) -> ColumnElement[Any]:
+    # UNION (not UNION ALL) so that even a cycle slipped in by hand terminates.
+    tree = select(User.id.label("id")).where(User.id == root_id).cte("subtree", recursive=True)
+    tree = tree.union(select(User.id).where(User.manager_id == tree.c.id))
+    return tree.c.id
+
+
+def can_see_user(session: Session, actor: User, user_id: int) -> bool:
+    if actor.id == user_id or actor.role == Role.ADMIN:
+        return session.get(User, user_id) is not None
+    visible = visible_user_ids(actor).subquery()
+    (id_column,) = visible.c
+    return session.scalar(select(exists().where(id_column == user_id))) is True
+
+
+def can_record_for(session: Session, actor: User, member_id: int) -> bool:
+    """Member: for themself. Manager: for anyone below them in the subtree (not themself: their own
+    1on1s are recorded by their own manager). Admin: for anyone."""
+    if actor.role == Role.MEMBER:
+        return actor.id == member_id
+    if actor.role == Role.MANAGER and actor.id == member_id:
+        return False
+    return can_see_user(session, actor, member_id)
+
+
+def can_administer(actor: User) -> bool:
+    return actor.role == Role.ADMIN and actor.is_active
+
+
+def require_admin(actor: User) -> None:
+    if not can_administer(actor):
+        raise PermissionDeniedError
