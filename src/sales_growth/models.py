@@ -2,3 +2,5 @@
 
 Add each new domain's ``models`` module here.
 """
+
+from sales_growth.accounts import models as accounts_models  # noqa: F401
