@@ -15,13 +15,12 @@ from sales_growth.accounts.models import Role, User
 from sales_growth.errors import PermissionDeniedError
 
 
-def visible_user_ids(actor: User) -> Select[tuple[int]]:
+def visible_user_ids(actor: User) -> Select[int]:  # SQLAlchemy 2.1 spelling of Select[tuple[int]]
     """A SELECT of the ids of every user ``actor`` may see; use it as ``Model.user_id.in_(...)``."""
     if actor.role == Role.ADMIN:
         return select(User.id)
     if actor.role == Role.MANAGER:
-        subtree: Select[tuple[int]] = select(_subtree_ids(actor.id))  # type: ignore[assignment]
-        return subtree
+        return select(_subtree_ids(actor.id))
     return select(User.id).where(User.id == actor.id)
 
 
