@@ -43,6 +43,25 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option(help="並列に処理するジョブ数")] = 2,
+    periodic: Annotated[bool, typer.Option(help="定期タスク（取りこぼしの回収）も実行する")] = True,
+) -> None:
+    """ジョブを処理するワーカーだけを起動します（スケールアウト用）。"""
+    from sales_growth import jobs
+    from sales_growth.db import upgrade_schema
+    from sales_growth.one_on_ones import analyses
+    from sales_growth.settings import get_settings
+
+    settings = get_settings()
+    upgrade_schema(settings)
+    jobs.configure(settings)
+    analyses.recover_orphans(jobs.job_session_factory(), settings)
+    typer.echo(f"ワーカーを起動します（並列数 {workers}、定期タスク {'あり' if periodic else 'なし'}）")
+    jobs.run_consumer(workers=workers, periodic=periodic)
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="移行先のリビジョン")] = "head") -> None:
     """スキーマを最新（または指定のリビジョン）に移行します。"""

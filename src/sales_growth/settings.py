@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = 12
     cookie_secure: bool | None = None  # None: decided by the request scheme
 
+    # Analysis jobs.
+    analysis_max_attempts: int = 3
+    analysis_retry_base_seconds: float = 5.0
+    analysis_heartbeat_seconds: float = 5.0
+    analysis_stale_seconds: float = 60.0
+    embedded_worker: bool = True  # serve consumes jobs itself; turn off where separate workers run
+    embedded_workers: int = 2
+
     # Database pool (PostgreSQL only).
     db_pool_size: int = 10
     db_max_overflow: int = 10

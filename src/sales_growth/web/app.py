@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,7 +31,9 @@ _HTTP_MESSAGES_JA = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the process settings by default). The schema must already be migrated."""
     settings = settings or get_settings()
-    app = FastAPI(title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan
+    )
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
@@ -38,10 +42,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Connect the job queue; with the embedded worker, recover this host's orphaned analyses and consume."""
+    from sales_growth import jobs
+    from sales_growth.one_on_ones import analyses
+
+    settings: Settings = app.state.settings
+    jobs.configure(settings)
+    consumer = None
+    if settings.embedded_worker:
+        analyses.recover_orphans(app.state.session_factory, settings)
+        consumer = jobs.start_embedded_consumer(workers=settings.embedded_workers)
+    try:
+        yield
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+        app.state.engine.dispose()
+
+
 def _include_routers(app: FastAPI) -> None:
+    from sales_growth.one_on_ones.api import router as one_on_ones_router
     from sales_growth.ops.api import router as ops_router
 
     app.include_router(ops_router)
+    app.include_router(one_on_ones_router)
 
 
 def _error_body(code: str, message: str, **extra: object) -> dict[str, object]:

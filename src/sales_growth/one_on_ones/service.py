@@ -1,0 +1,204 @@
+"""1on1 records: every read and write goes through the permission policy of ``accounts``.
+
+Services flush; the caller (request or CLI) commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from sales_growth.accounts import policy
+from sales_growth.accounts.models import User
+from sales_growth.analysis.decoding import check_suffix, check_text, decode_record_with_encoding
+from sales_growth.analysis.errors import AnalysisInputError, RecordTooLargeError
+from sales_growth.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, PermissionDeniedError
+from sales_growth.one_on_ones import analyses
+from sales_growth.one_on_ones.models import Analysis, OneOnOne, RecordUpload
+from sales_growth.one_on_ones.schemas import RecordCreate, RecordUpdate
+
+DEFAULT_TITLE = "{held_on:%Y年%m月%d日}の1on1"
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    data: bytes
+    encoding: str = ""  # filled in by decode_upload
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    member_id: int | None = None
+    held_from: date | None = None
+    held_to: date | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def create_record(
+    session: Session,
+    actor: User,
+    data: RecordCreate,
+    *,
+    max_bytes: int,
+    engine: str,
+    upload: UploadedFile | None = None,
+) -> tuple[OneOnOne, Analysis]:
+    """Store a record for a member the actor may act for (else 404 if invisible, 403 if only visible).
+
+    The record and its queued analysis are written in the caller's transaction; the job follows the commit.
+    """
+    _require_record_for(session, actor, data.member_id)
+    content = _checked_text(data.content, max_bytes=max_bytes)
+    record = OneOnOne(
+        member_id=data.member_id,
+        held_on=data.held_on,
+        title=(data.title or "").strip() or DEFAULT_TITLE.format(held_on=data.held_on),
+        content=content,
+        created_by_id=actor.id,
+    )
+    if upload is not None:
+        record.upload = _upload_row(upload)
+    session.add(record)
+    session.flush()
+    return record, analyses.start(session, record, engine=engine)
+
+
+def decode_upload(upload: UploadedFile, *, limit: int) -> tuple[str, UploadedFile]:
+    """The text of an uploaded record file, and the upload with its encoding; 413 when too large, else 422."""
+    try:
+        check_suffix(upload.filename)
+        decoded = decode_record_with_encoding(upload.data, limit=limit)
+    except RecordTooLargeError as exc:
+        raise PayloadTooLargeError(str(exc)) from exc
+    except AnalysisInputError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    return decoded.text, replace(upload, encoding=decoded.encoding)
+
+
+def list_records(session: Session, actor: User, filters: RecordFilter) -> tuple[list[OneOnOne], int]:
+    """The records the actor may see, newest first, with the total before paging."""
+    query = select(OneOnOne).where(OneOnOne.member_id.in_(policy.visible_user_ids(actor)))
+    if filters.member_id is not None:
+        query = query.where(OneOnOne.member_id == filters.member_id)
+    if filters.held_from is not None:
+        query = query.where(OneOnOne.held_on >= filters.held_from)
+    if filters.held_to is not None:
+        query = query.where(OneOnOne.held_on <= filters.held_to)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = (
+        query.options(selectinload(OneOnOne.upload))
+        .order_by(OneOnOne.held_on.desc(), OneOnOne.id.desc())
+        .limit(filters.limit)
+        .offset(filters.offset)
+    )
+    return list(session.scalars(page)), total
+
+
+def get_record(session: Session, actor: User, record_id: int) -> OneOnOne:
+    """One record the actor may see; 404 when it is missing or invisible alike."""
+    record = session.scalar(
+        select(OneOnOne)
+        .where(OneOnOne.id == record_id, OneOnOne.member_id.in_(policy.visible_user_ids(actor)))
+        .options(selectinload(OneOnOne.upload))
+    )
+    if record is None:
+        raise NotFoundError("1on1の記録が見つかりません。")
+    return record
+
+
+def update_record(
+    session: Session, actor: User, record_id: int, changes: RecordUpdate, *, max_bytes: int, engine: str
+) -> OneOnOne:
+    """Edit a record; new content (or a new date, which moves due dates) starts a new analysis."""
+    record = _editable_record(session, actor, record_id)
+    reanalyse = False
+    if changes.held_on is not None and changes.held_on != record.held_on:
+        record.held_on = changes.held_on
+        reanalyse = True
+    if changes.content is not None:
+        content = _checked_text(changes.content, max_bytes=max_bytes)
+        reanalyse = reanalyse or content != record.content
+        record.content = content
+    if changes.title is not None:
+        record.title = changes.title.strip() or DEFAULT_TITLE.format(held_on=record.held_on)
+    session.flush()
+    if reanalyse:
+        analyses.start(session, record, engine=engine)
+    return record
+
+
+def reanalyse(session: Session, actor: User, record_id: int, *, engine: str) -> Analysis:
+    """Start a new analysis run of a visible record; earlier runs stay as history."""
+    return analyses.start(session, get_record(session, actor, record_id), engine=engine)
+
+
+def latest_analyses(session: Session, record_ids: list[int]) -> dict[int, Analysis]:
+    """The newest analysis of each record, in one query."""
+    if not record_ids:
+        return {}
+    newest = (
+        select(func.max(Analysis.id)).where(Analysis.one_on_one_id.in_(record_ids)).group_by(Analysis.one_on_one_id)
+    )
+    rows = session.scalars(select(Analysis).where(Analysis.id.in_(newest)))
+    return {a.one_on_one_id: a for a in rows}
+
+
+def analysis_history(session: Session, actor: User, record_id: int) -> list[Analysis]:
+    record = get_record(session, actor, record_id)
+    query = select(Analysis).where(Analysis.one_on_one_id == record.id).order_by(Analysis.id.desc())
+    return list(session.scalars(query))
+
+
+def delete_record(session: Session, actor: User, record_id: int) -> None:
+    session.delete(_editable_record(session, actor, record_id))
+    session.flush()
+
+
+def get_upload(session: Session, actor: User, record_id: int) -> RecordUpload:
+    record = get_record(session, actor, record_id)
+    if record.upload is None:
+        raise NotFoundError("この記録にはアップロードされたファイルがありません。")
+    return record.upload
+
+
+def _editable_record(session: Session, actor: User, record_id: int) -> OneOnOne:
+    """Edits and deletes are for the record's author and admins; others who can see it get 403."""
+    record = get_record(session, actor, record_id)
+    if not (policy.can_administer(actor) or record.created_by_id == actor.id):
+        raise PermissionDeniedError("記録を編集・削除できるのは、記録した人と管理者だけです。")
+    return record
+
+
+def _require_record_for(session: Session, actor: User, member_id: int) -> None:
+    if not policy.can_see_user(session, actor, member_id):
+        raise NotFoundError("メンバーが見つかりません。")
+    if not policy.can_record_for(session, actor, member_id):
+        raise PermissionDeniedError("このメンバーの1on1を記録する権限がありません。")
+
+
+def _checked_text(content: str, *, max_bytes: int) -> str:
+    size = len(content.encode("utf-8"))
+    if size > max_bytes:
+        raise PayloadTooLargeError(str(RecordTooLargeError(size, max_bytes)))
+    try:
+        return check_text(content.replace("\r\n", "\n").replace("\r", "\n"))
+    except AnalysisInputError as exc:
+        raise InvalidInputError(str(exc)) from exc
+
+
+def _upload_row(upload: UploadedFile) -> RecordUpload:
+    return RecordUpload(
+        filename=upload.filename,
+        content_type=upload.content_type,
+        encoding=upload.encoding,
+        size=len(upload.data),
+        sha256=hashlib.sha256(upload.data).hexdigest(),
+        data=upload.data,
+    )
