@@ -70,3 +70,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="移行先のリビ�
 
     upgrade_schema(get_settings(), revision)
     typer.echo("データベースを最新の状態にしました。")
+
+
+if __name__ == "__main__":
+    app()

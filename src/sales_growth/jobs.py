@@ -19,7 +19,7 @@ from typing import Any
 from huey import Huey, crontab
 from huey.consumer import Consumer
 from huey.exceptions import TaskLockedException
-from huey.storage import RedisStorage, SqliteStorage
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +32,8 @@ QUEUE_NAME = "sales-growth"
 _AFTER_COMMIT = "sales_growth_after_commit"
 
 # Tasks are registered on this instance at import; configure() gives it the storage of the settings.
-huey = Huey(QUEUE_NAME, results=False, immediate=True)
+# Until then jobs land in memory and are lost with the process; the sweeper re-enqueues their rows.
+huey = Huey(QUEUE_NAME, results=False, storage_class=MemoryStorage)
 
 
 @dataclass
@@ -46,7 +47,6 @@ _context = _Context()
 
 def configure(settings: Settings) -> None:
     """Point the queue at the configured storage and give tasks a database of their own."""
-    huey.immediate = False
     huey.storage = _storage(settings)
     _context.settings = settings
     _context.session_factory = create_session_factory(create_db_engine(settings))

@@ -62,9 +62,8 @@ def create_record(
         title=(data.title or "").strip() or DEFAULT_TITLE.format(held_on=data.held_on),
         content=content,
         created_by_id=actor.id,
+        upload=_upload_row(upload) if upload is not None else None,
     )
-    if upload is not None:
-        record.upload = _upload_row(upload)
     session.add(record)
     session.flush()
     return record, analyses.start(session, record, engine=engine)
