@@ -63,7 +63,7 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
     ).first()
     if row is None:
         return None
-    token, user = row.tuple()
+    token, user = row
     idle, _lifetime = _limits(settings, kind)
     if token.revoked_at is not None or now >= token.expires_at or now - token.last_used_at > idle:
         return None
