@@ -63,10 +63,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from sales_growth.accounts.api import router as accounts_router
+    from sales_growth.accounts.pages import router as accounts_pages_router
     from sales_growth.one_on_ones.api import router as one_on_ones_router
     from sales_growth.ops.api import router as ops_router
 
     app.include_router(ops_router)
+    app.include_router(accounts_router)
+    app.include_router(accounts_pages_router)
     app.include_router(one_on_ones_router)
 
 
