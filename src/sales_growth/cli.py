@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from sales_growth.accounts.cli import users_app
+
 app = typer.Typer(
     name="sales-growth",
     help="営業グロースAI: 1on1の分析・対話・アクションプラン",
@@ -15,6 +17,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="データベースの管理", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 
 
 @app.command()
