@@ -1,0 +1,37 @@
+"""The policy functions other domains build on."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from sales_growth.accounts import policy
+from sales_growth.errors import PermissionDeniedError
+from tests.personas import PERSONA_TREE, Personas
+
+# Who may record a 1on1 for whom: members for themselves, managers for their reports, admins for anyone.
+RECORDERS = {
+    "admin": set(PERSONA_TREE),
+    "M0": {"M1", "A1", "A2"},
+    "M1": {"A1", "A2"},
+    "M2": {"B1"},
+    "A1": {"A1"},
+    "A2": {"A2"},
+    "B1": {"B1"},
+}
+
+
+@pytest.mark.parametrize("actor", list(PERSONA_TREE))
+def test_record_permission_follows_the_reporting_lines(db_session: Session, personas: Personas, actor: str) -> None:
+    allowed = {
+        target
+        for target in PERSONA_TREE
+        if policy.can_record_for(db_session, personas.users[actor], personas.id(target))
+    }
+    assert allowed == RECORDERS[actor]
+
+
+def test_only_admins_administer(personas: Personas) -> None:
+    policy.require_admin(personas.users["admin"])
+    with pytest.raises(PermissionDeniedError):
+        policy.require_admin(personas.users["M0"])
