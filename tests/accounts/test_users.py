@@ -61,3 +61,11 @@ def test_a_password_change_ends_the_old_tokens(api: TestClient, personas: Person
         f"/api/v1/users/{personas.id('A1')}", json={"password": "brand-new-pass"}, headers=personas.headers["admin"]
     )
     assert api.get("/api/v1/me", headers=personas.headers["A1"]).status_code == 401
+
+
+def test_a_manager_with_reports_cannot_become_a_member(api: TestClient, personas: Personas) -> None:
+    response = api.patch(
+        f"/api/v1/users/{personas.id('M2')}", json={"role": "member"}, headers=personas.headers["admin"]
+    )
+    assert response.status_code == 422
+    assert api.get(f"/api/v1/users/{personas.id('B1')}", headers=personas.headers["M2"]).status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sales_growth.accounts import passwords, policy, tokens
@@ -60,7 +60,12 @@ def authenticate(session: Session, email: str, password: str, *, settings: Setti
 
 
 def _count_failure(session: Session, user: User, *, settings: Settings, now: datetime) -> None:
-    user.failed_login_count += 1
+    # Incremented in SQL: parallel wrong guesses must not overwrite each other's count.
+    session.execute(
+        update(User).where(User.id == user.id).values(failed_login_count=User.failed_login_count + 1),
+        execution_options={"synchronize_session": False},
+    )
+    session.refresh(user, ["failed_login_count"])
     record_event("login_failed", target_id=user.id, reason="wrong_password", count=user.failed_login_count)
     if user.failed_login_count >= settings.lockout_threshold:
         user.failed_login_count = 0
@@ -131,7 +136,7 @@ def update_user(session: Session, actor: User, user_id: int, changes: UserUpdate
     if changes.name is not None:
         user.name = changes.name.strip()
     if changes.role is not None:
-        user.role = changes.role
+        _set_role(session, user, changes.role)
     if "manager_id" in fields:
         _set_manager(session, user, changes.manager_id)
     if changes.password is not None:
@@ -146,6 +151,12 @@ def update_user(session: Session, actor: User, user_id: int, changes: UserUpdate
     session.flush()
     record_event("user_updated", actor_id=actor.id, target_id=user.id, fields=sorted(fields))
     return user
+
+
+def _set_role(session: Session, user: User, role: Role) -> None:
+    if role == Role.MEMBER and session.scalar(select(User.id).where(User.manager_id == user.id).limit(1)):
+        raise InvalidInputError("部下がいるユーザーをメンバーにはできません。先に部下の上司を変更してください。")
+    user.role = role
 
 
 def _set_active(session: Session, actor: User, user: User, *, active: bool, now: datetime) -> None:
