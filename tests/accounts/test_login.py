@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sales_growth.accounts.models import Role, User
+from sales_growth.accounts.models import AuthToken, Role, User
 from sales_growth.db import utcnow
 from sales_growth.settings import Settings
 from tests.factories import DEFAULT_PASSWORD, auth_headers, make_user
@@ -166,3 +167,21 @@ def test_a_deactivated_account_with_a_wrong_password_gets_the_generic_message(
     wrong = client.post(TOKEN_URL, json={"email": "gone@example.com", "password": "wrong-password"})
     unknown = client.post(TOKEN_URL, json={"email": "nobody@example.com", "password": "wrong-password"})
     assert wrong.json() == unknown.json()
+
+
+def _last_used(db_session: Session) -> datetime:
+    db_session.expire_all()
+    return db_session.scalars(select(AuthToken.last_used_at)).one()
+
+
+def test_token_use_is_written_back_at_most_once_a_minute(
+    client: TestClient, user: User, clock: Clock, db_session: Session
+) -> None:
+    headers = _token(client)
+    issued_at = _last_used(db_session)
+    clock.advance(seconds=30)
+    client.get("/api/v1/me", headers=headers)
+    assert _last_used(db_session) == issued_at
+    clock.advance(seconds=31)
+    client.get("/api/v1/me", headers=headers)
+    assert _last_used(db_session) == clock.now
