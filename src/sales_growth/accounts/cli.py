@@ -24,12 +24,19 @@ def _fail(message: str) -> NoReturn:
 @contextmanager
 def _session() -> Iterator[Session]:
     """A migrated database and one transaction around the command; the engine is closed afterwards."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from sales_growth.db import create_db_engine, create_session_factory, transaction, upgrade_schema
     from sales_growth.settings import get_settings
 
     settings = get_settings()
-    upgrade_schema(settings)
-    engine = create_db_engine(settings)
+    try:
+        engine = create_db_engine(settings)  # first: it creates the data folder a fresh SQLite needs
+        upgrade_schema(settings)
+    except (SQLAlchemyError, OSError) as error:
+        _fail(
+            f"データベースを開けません（SALES_GROWTH_DATA_DIR / SALES_GROWTH_DATABASE_URL を確認してください）: {error}"
+        )
     try:
         with transaction(create_session_factory(engine)) as session:
             yield session
