@@ -1,0 +1,349 @@
+"""Reading a decoded record into a :class:`Transcript`: format, utterances, and who is who.
+
+Formats: dialogue with speaker labels (``上司：``, ``課長:``, ``佐藤（マネージャー）：``, ``【新人】``, ``A:`` with a
+legend, bare names), memos (bullets, headings, Markdown tables), WebVTT (``<v 名前>`` voice tags or ``名前:``
+inside cues) and SRT. Every utterance is an exact slice of the source, so any part of it is verbatim evidence.
+
+Roles come from, in order: role words in the label itself (``課長``, ``新人``), the header lines that introduce the
+participants (``佐藤（課長）／田中（入社1年目）``, ``A=佐藤課長``), and finally the shape of the conversation (who asks
+and gives feedback, who reports and answers ``はい``). Without any such sign nobody is made a junior, so a meeting
+or a counselling chat gets no skill findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from sales_growth.analysis.transcript import Format, Role, Transcript, Utterance
+
+MANAGER_WORDS = (
+    "上司",
+    "上長",
+    "課長",
+    "部長",
+    "係長",
+    "所長",
+    "店長",
+    "支店長",
+    "室長",
+    "次長",
+    "本部長",
+    "マネージャー",
+    "マネジャー",
+    "マネ",
+    "リーダー",
+    "MGR",
+    "Mgr",
+    "GM",
+    "主任",
+    "面談者",
+    "トレーナー",
+    "先輩",
+    "メンター",
+)
+JUNIOR_WORDS = (
+    "新人",
+    "部下",
+    "メンバー",
+    "本人",
+    "自分",
+    "若手",
+    "新入社員",
+    "入社",
+    "年目",
+    "対象",
+    "担当者",
+    "後輩",
+    "新卒",
+    "研修生",
+)
+OTHER_WORDS = ("カウンセラー", "counselor", "client", "相談者", "司会", "顧客", "お客様", "客")
+
+_LABEL = r"(?P<label>[^\s:：「」『』、。()（）【】＞>]{1,16}?(?:[ 　][^\s:：「」『』、。()（）【】＞>]{1,8})?)"
+_PAREN = r"(?:[（(](?P<paren>[^）)]{1,20})[）)])?"
+SPEAKER_LINE = re.compile(
+    rf"^[ 　]*(?:[【\[［](?P<bracket>[^】\]］]{{1,16}})[】\]］][ 　]*[:：]?|{_LABEL}[ 　]*{_PAREN}[ 　]*[:：＞>])[ 　]*"
+    r"(?P<text>\S.*)$"
+)
+QUOTE_LINE = re.compile(r"^[ 　]*(?P<label>[^\s「」:：]{1,8})「(?P<text>.+)」[ 　]*$")
+VTT_VOICE = re.compile(r"<v(?:\.[^ >]*)?\s+(?P<label>[^>]+)>(?P<text>.*?)(?:</v>|$)")
+TIMESTAMP = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{3}\s*-->\s*")
+CUE_NUMBER = re.compile(r"^\s*\d+\s*$")
+BULLET = re.compile(r"^[ 　]*(?:[-*+・●○◯■□◆◇▶▷★☆※→>#]+|\d+[.)．、]|[①-⑳])[ 　]*")
+METADATA = re.compile(
+    r"^[ 　]*(?:日時|日付|日程|実施日|面談日|時間|場所|参加者|出席者?|記録者?|記入者|記|作成者?|面談者|対象者?|テーマ|議題"
+    r"|案件|前回|形式|件名|宛先|所属|部署)[ 　]*[:：]"
+)
+DATE_HINT = re.compile(r"\d{4}[/年.-]\d{1,2}|\d{1,2}/\d{1,2}|\d{1,2}月\d{1,2}日")
+LEGEND = re.compile(r"(?P<key>[A-ZＡ-Ｚa-z])[ 　]*[=＝:：][ 　]*(?P<who>[^、,，/／\s)）]+)")
+_TRAILING_HONORIFIC = re.compile(r"(?:さん|くん|君|様|氏)$")
+
+
+@dataclass
+class _Line:
+    speaker: str | None
+    start: int
+    end: int
+
+
+def read_transcript(text: str, *, filename: str | None = None) -> Transcript:
+    """Parse ``text`` (already decoded) into utterances with speakers and roles."""
+    fmt = _detect_format(text, filename)
+    if fmt == "vtt":
+        lines = _read_vtt(text)
+    elif fmt == "srt":
+        lines = _read_srt(text)
+    else:
+        lines = _read_plain(text)
+        if fmt == "dialogue" and not any(line.speaker for line in lines):
+            fmt = "memo"
+    header = _header_text(text, lines)
+    roles = _infer_roles(lines, header, text)
+    utterances = tuple(
+        Utterance(
+            speaker=line.speaker,
+            role=roles.get(line.speaker, "unknown") if line.speaker else "narrator",
+            text=text[line.start : line.end],
+            start=line.start,
+            end=line.end,
+        )
+        for line in lines
+        if line.end > line.start
+    )
+    junior = next((s for s, r in roles.items() if r == "junior"), None)
+    manager = next((s for s, r in roles.items() if r == "manager"), None)
+    return Transcript(source=text, format=fmt, utterances=utterances, roles=roles, junior=junior, manager=manager)
+
+
+def _detect_format(text: str, filename: str | None) -> Format:
+    suffix = PurePath(filename).suffix.lower() if filename else ""
+    head = text.lstrip("\ufeff \n")[:200]
+    if suffix == ".vtt" or head.startswith("WEBVTT"):
+        return "vtt"
+    if suffix == ".srt" or re.match(r"\d+\s*\n\s*\d{1,2}:\d{2}:\d{2},\d{3}\s*-->", head):
+        return "srt"
+    lines = [line for line in text.splitlines() if line.strip()]
+    labelled = sum(
+        1 for line in lines if not BULLET.match(line) and (SPEAKER_LINE.match(line) or QUOTE_LINE.match(line))
+    )
+    return "dialogue" if lines and labelled >= max(2, len(lines) * 0.3) else "memo"
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for line in text.split("\n"):
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " 　\t\r":
+        start += 1
+    while end > start and text[end - 1] in " 　\t\r":
+        end -= 1
+    return start, end
+
+
+def _read_plain(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    for start, end in _line_spans(text):
+        raw = text[start:end]
+        if not raw.strip() or _is_metadata(raw):
+            continue
+        # Bulleted and heading lines are memo text even when they hold a colon ("・次回までに：…").
+        match = None if BULLET.match(raw) else SPEAKER_LINE.match(raw) or QUOTE_LINE.match(raw)
+        label = (match.group("bracket") if match and "bracket" in match.groupdict() else None) if match else None
+        label = label or (match.group("label") if match else None)
+        if match and label and _plausible_label(label, raw):
+            text_start = start + match.start("text")
+            text_end = start + match.end("text")
+            lines.append(_Line(_clean_label(label), *_strip_span(text, text_start, text_end)))
+            continue
+        lines.extend(_memo_line(text, start, end))
+    return lines
+
+
+def _memo_line(text: str, start: int, end: int) -> list[_Line]:
+    raw = text[start:end]
+    if raw.strip().startswith("|"):
+        if re.fullmatch(r"[\s|:\-]+", raw):
+            return []
+        cells, offset = [], start
+        for cell in raw.split("|"):
+            cell_start, cell_end = _strip_span(text, offset, offset + len(cell))
+            if cell_end > cell_start:
+                cells.append(_Line(None, cell_start, cell_end))
+            offset += len(cell) + 1
+        return cells
+    bullet = BULLET.match(raw)
+    body_start = start + (bullet.end() if bullet else 0)
+    body_start, body_end = _strip_span(text, body_start, end)
+    return [_Line(None, body_start, body_end)] if body_end > body_start else []
+
+
+def _is_metadata(raw: str) -> bool:
+    stripped = raw.strip()
+    if METADATA.match(stripped) or stripped.startswith(("WEBVTT", "NOTE", "※")):
+        return True
+    return bool(DATE_HINT.search(stripped) and "1on1" in stripped.lower() and len(stripped) < 90)
+
+
+def _plausible_label(label: str, raw: str) -> bool:
+    # "結論：…", "ポイント：…" are memo headings, not speakers; a speaker label is short and name-like.
+    if label.strip().isdigit() or len(label) > 16:
+        return False
+    return not re.search(
+        r"(?:結論|ポイント|課題|目標|宿題|次回|背景|理由|内容|状況|結果|所感|振り返り|メモ|TODO|要点)$", label
+    )
+
+
+def _clean_label(label: str) -> str:
+    return label.strip().strip("　")
+
+
+def _read_vtt(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    spans = _line_spans(text)
+    for index, (start, end) in enumerate(spans):
+        raw = text[start:end]
+        if not raw.strip() or raw.startswith(("WEBVTT", "NOTE")) or TIMESTAMP.match(raw) or "-->" in raw:
+            continue
+        if index + 1 < len(spans) and "-->" in text[spans[index + 1][0] : spans[index + 1][1]]:
+            continue  # a cue identifier line
+        voice = VTT_VOICE.search(raw)
+        if voice:
+            lines.append(
+                _Line(
+                    _clean_label(voice.group("label")),
+                    *_strip_span(text, start + voice.start("text"), start + voice.end("text")),
+                )
+            )
+            continue
+        lines.extend(_cue_text(text, start, end))
+    return lines
+
+
+def _read_srt(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    for start, end in _line_spans(text):
+        raw = text[start:end]
+        if not raw.strip() or CUE_NUMBER.match(raw) or "-->" in raw:
+            continue
+        lines.extend(_cue_text(text, start, end))
+    return lines
+
+
+def _cue_text(text: str, start: int, end: int) -> list[_Line]:
+    raw = text[start:end]
+    match = SPEAKER_LINE.match(raw)
+    if match and match.group("label") and _plausible_label(match.group("label"), raw):
+        return [_Line(_clean_label(match.group("label")), *_strip_span(text, start + match.start("text"), end))]
+    if match and match.group("bracket"):
+        return [_Line(_clean_label(match.group("bracket")), *_strip_span(text, start + match.start("text"), end))]
+    span = _strip_span(text, start, end)
+    # A cue without a speaker continues the previous speaker's turn; the caller cannot know it, so it stays
+    # unattributed narration only when nothing else is known.
+    return [_Line(None, *span)] if span[1] > span[0] else []
+
+
+def _header_text(text: str, lines: list[_Line]) -> str:
+    """Lines before the first spoken utterance, and metadata lines: where participants are introduced."""
+    first = next((line.start for line in lines if line.speaker), len(text))
+    head = text[:first]
+    meta = "\n".join(line for line in text.splitlines()[:12] if _is_metadata(line) or "1on1" in line.lower())
+    return head + "\n" + meta
+
+
+def _infer_roles(lines: list[_Line], header: str, text: str) -> dict[str, Role]:
+    counts = Counter(line.speaker for line in lines if line.speaker)
+    if not counts:
+        return {}
+    legend = {m.group("key"): m.group("who") for m in LEGEND.finditer(header)}
+    roles: dict[str, Role] = {}
+    for speaker in counts:
+        # The label's own words decide first ("課長：…"), then a legend ("A=佐藤課長"), then the header.
+        roles[speaker] = "unknown"
+        for described in (speaker, legend.get(speaker, ""), _header_mention(header, speaker)):
+            if described and (role := _role_from_words(described)) != "unknown":
+                roles[speaker] = role
+                break
+    _fill_from_conversation(roles, lines, text, counts)
+    return roles
+
+
+def _header_mention(header: str, speaker: str) -> str:
+    """What the header says right after the speaker's name, e.g. ``佐藤（課長）`` → ``課長``."""
+    name = _TRAILING_HONORIFIC.sub("", speaker.split(" ", maxsplit=1)[0].split("　", maxsplit=1)[0])
+    if not name or len(name) > 12:
+        return ""
+    found = []
+    for match in re.finditer(re.escape(name), header):
+        after = header[match.end() : match.end() + 16]
+        before = header[max(0, match.start() - 10) : match.start()]
+        found.append(re.split(r"[／/×x、,・\n 　）)]", after, maxsplit=1)[0])
+        found.append(re.split(r"[／/×x、,・：:\n（(]", before)[-1])
+    return " ".join(found)
+
+
+def _role_from_words(described: str) -> Role:
+    lowered = described.lower()
+    if any(word.lower() in lowered for word in OTHER_WORDS):
+        return "other"
+    if any(word in described for word in JUNIOR_WORDS):
+        return "junior"
+    if any(word in described for word in MANAGER_WORDS):
+        return "manager"
+    return "unknown"
+
+
+_FEEDBACK = re.compile(
+    r"(?:いいね|良かった|よかった|いいと思|してほしい|してください|しよう|しましょう|どうだった|どうでした|どう？|聞かせて)"
+)
+_DEFERENCE = re.compile(r"^(?:はい|すみません|ありがとうございます|承知|わかりました|了解です)")
+_SALES_CONTEXT = re.compile(
+    r"(?:商談|訪問|提案|お客様|顧客|受注|失注|案件|アポ|見積|営業|契約|クロージング|ヒアリング)"
+)
+
+
+def _fill_from_conversation(roles: dict[str, Role], lines: list[_Line], text: str, counts: Counter[str]) -> None:
+    """Place the two main speakers by how they talk, when labels and header left them unknown."""
+    main = [speaker for speaker, _ in counts.most_common(2)]
+    known = {roles[s] for s in main}
+    if len(main) == 2 and known == {"manager", "junior"}:
+        _mark_others(roles, main)
+        return
+    if len(main) == 2 and "unknown" in known and known - {"unknown"}:
+        placed = next(s for s in main if roles[s] != "unknown")
+        other = next(s for s in main if s != placed)
+        if roles[other] == "unknown":
+            roles[other] = "junior" if roles[placed] == "manager" else "manager"
+        _mark_others(roles, main)
+        return
+    if len(main) < 2 or known != {"unknown"} or len(_SALES_CONTEXT.findall(text)) < 3:
+        return
+    score = {s: _manager_score(s, lines, text) for s in main}
+    manager, junior = sorted(main, key=lambda s: score[s], reverse=True)
+    if score[manager] - score[junior] >= 3:
+        roles[manager], roles[junior] = "manager", "junior"
+        _mark_others(roles, main)
+
+
+def _manager_score(speaker: str, lines: list[_Line], text: str) -> int:
+    score = 0
+    for line in lines:
+        if line.speaker != speaker:
+            continue
+        body = text[line.start : line.end]
+        score += len(_FEEDBACK.findall(body)) + body.count("？") + body.count("?")
+        score -= 2 * bool(_DEFERENCE.match(body))
+    return score
+
+
+def _mark_others(roles: dict[str, Role], main: list[str]) -> None:
+    for speaker, role in roles.items():
+        if speaker not in main and role == "unknown":
+            roles[speaker] = "other"
