@@ -1,0 +1,24 @@
+"""Business days in Japan: weekends and national holidays (jpholiday) are not working days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import jpholiday
+
+
+def is_business_day(day: date) -> bool:
+    return day.weekday() < 5 and not jpholiday.is_holiday(day)
+
+
+def add_business_days(start: date, days: int) -> date:
+    """The date ``days`` business days after ``start`` (``start`` itself never counts)."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    current = start
+    remaining = days
+    while remaining:
+        current += timedelta(days=1)
+        if is_business_day(current):
+            remaining -= 1
+    return current

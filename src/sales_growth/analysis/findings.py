@@ -1,0 +1,334 @@
+"""Finding the junior's strengths and challenges in the ten skills, each backed by a verbatim clause.
+
+The algorithm, clause by clause:
+
+1. Only clauses that speak about the junior count: the junior's own words, memo lines (written about the
+   junior), and the manager's feedback. A manager clause about the manager (「私の段取りの問題」) and customers'
+   quoted words (inside 「」) are left out; with no manager/junior structure nothing is judged at all.
+2. A clause is *about* a skill when it holds one of the skill's cues (``data/skills.toml``), matched on Sudachi's
+   normalised forms, so that spelling variants meet.
+3. Its *polarity* comes from evaluative expressions (``data/polarity.toml``): praise and success against
+   shortfall, mistakes and worry, with negation flipping the expression before it (「問題なかった」 is not a
+   shortfall, 「聞けなかった」 is one) and a manager's request to do better counting as a challenge.
+4. A clause with polarity but no skill cue takes the skills of the turn before it, so an answer judges what the
+   question asked about (「予算は聞いた？」「いえ、聞けてないです」).
+
+Scores add up per (skill, polarity); those over a threshold become findings, each with its strongest clause as
+evidence. The primary challenge is the challenge with the most weight, counting how much of the 1on1 is spent
+on the skill.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+from sales_growth.analysis.models import SKILL_IDS, Finding, Polarity, SkillId, SkillReport
+from sales_growth.analysis.nlp import Token
+from sales_growth.analysis.transcript import Role, Transcript
+
+THRESHOLD = 1.0
+JUDGED_ROLES: frozenset[Role] = frozenset({"junior", "manager", "narrator"})
+_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+_CLAUSE_BREAK = re.compile(
+    r"(?:けれども|けれど|けど|ものの|ですが|んですが|だが|が、|一方で|一方、|ただ、|でも、|しかし、)"
+)
+_QUOTE = re.compile(r"「[^「」]*」|『[^『』]*』|“[^”]*”")
+_QUESTION = re.compile(r"[？?]\s*$|(?:ました|ます|だった|でした|てる|た)か[。]?\s*$")
+_PUNCT = frozenset("、。，．,.！？!?…")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The knowledge files, compiled once per process."""
+
+    skill_words: dict[str, tuple[tuple[SkillId, float], ...]]
+    skill_phrases: tuple[tuple[str, SkillId, float], ...]
+    positive: dict[str, float]
+    negative: dict[str, float]
+    positive_phrases: tuple[tuple[str, float], ...]
+    negative_phrases: tuple[tuple[str, float], ...]
+    requests: tuple[tuple[str, float], ...]
+    negators: frozenset[str]
+    hedges: tuple[str, ...]
+    self_markers: tuple[str, ...]
+    customer_markers: tuple[str, ...]
+
+
+def _read_toml(name: str) -> dict[str, object]:
+    return tomllib.loads(resources.files("sales_growth.analysis").joinpath("data", name).read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    skills = _read_toml("skills.toml")
+    polarity = _read_toml("polarity.toml")
+    words: dict[str, list[tuple[SkillId, float]]] = defaultdict(list)
+    phrases: list[tuple[str, SkillId, float]] = []
+    for skill in SKILL_IDS:
+        entry = skills[skill]
+        assert isinstance(entry, dict)
+        for word, weight in entry["words"].items():
+            words[word].append((skill, float(weight)))
+        phrases.extend((phrase, skill, float(weight)) for phrase, weight in entry["phrases"].items())
+
+    def table(name: str) -> dict[str, float]:
+        value = polarity[name]
+        assert isinstance(value, dict)
+        return {k: float(v) for k, v in value.items()}
+
+    def strings(name: str, key: str) -> tuple[str, ...]:
+        value = polarity[name]
+        assert isinstance(value, dict)
+        return tuple(value[key])
+
+    return Lexicon(
+        skill_words={k: tuple(v) for k, v in words.items()},
+        skill_phrases=tuple(phrases),
+        positive=table("positive"),
+        negative=table("negative"),
+        positive_phrases=tuple(table("positive_phrases").items()),
+        negative_phrases=tuple(table("negative_phrases").items()),
+        requests=tuple(table("requests").items()),
+        negators=frozenset(strings("negators", "forms")),
+        hedges=strings("hedges", "phrases"),
+        self_markers=strings("self_markers", "phrases"),
+        customer_markers=strings("customer_markers", "phrases"),
+    )
+
+
+@dataclass(frozen=True)
+class Clause:
+    utterance: int
+    role: Role
+    evidence: str  # verbatim slice of the utterance text
+    masked: str  # the same slice with quoted speech blanked out
+    tokens: tuple[Token, ...]
+    question: bool
+
+
+@dataclass
+class _Tally:
+    score: float = 0.0
+    best: float = 0.0
+    evidence: str = ""
+
+
+@dataclass
+class _State:
+    tallies: dict[tuple[SkillId, Polarity], _Tally] = field(default_factory=lambda: defaultdict(_Tally))
+    mentions: dict[SkillId, float] = field(default_factory=lambda: defaultdict(float))
+
+
+def find_skills(transcript: Transcript) -> SkillReport:
+    """The junior's strengths and challenges in ``transcript``, and the primary challenge."""
+    if not any(u.role in {"junior", "narrator"} for u in transcript.utterances):
+        return SkillReport(findings=[], primary_challenge=None)
+    lexicon = load_lexicon()
+    state = _State()
+    topic: dict[SkillId, float] = {}
+    previous_topic: dict[SkillId, float] = {}
+    current = -1
+    for clause in clauses(transcript):
+        if clause.utterance != current:
+            current = clause.utterance
+            # A turn without cues of its own keeps the conversation's topic alive for the next turn.
+            previous_topic, topic = (topic or previous_topic), {}
+        skills = skill_cues(clause.masked, clause.tokens, lexicon)
+        for skill, weight in skills.items():
+            state.mentions[skill] += weight
+        topic = _merge(topic, skills)
+        _judge(clause, skills or _inherited(previous_topic), lexicon, state)
+    return _report(state)
+
+
+def _merge(topic: dict[SkillId, float], skills: dict[SkillId, float]) -> dict[SkillId, float]:
+    merged = dict(topic)
+    for skill, weight in skills.items():
+        merged[skill] = max(merged.get(skill, 0.0), weight)
+    return merged
+
+
+def _inherited(previous: dict[SkillId, float]) -> dict[SkillId, float]:
+    # An answer inherits the question's skills, a little less surely than a clause that names them.
+    return {skill: weight * 0.7 for skill, weight in previous.items() if weight >= 0.6}
+
+
+def clauses(transcript: Transcript) -> list[Clause]:
+    """Every clause of the utterances whose speaker may be judged, in order."""
+    result: list[Clause] = []
+    for index, utterance in enumerate(transcript.utterances):
+        if utterance.role not in JUDGED_ROLES:
+            continue
+        text = utterance.text
+        masked = _QUOTE.sub(lambda m: "＿" * len(m.group()), text)
+        tokens = transcript.tokens[index]
+        for start, end in _clause_spans(text):
+            evidence = text[start:end]
+            result.append(
+                Clause(
+                    utterance=index,
+                    role=utterance.role,
+                    evidence=evidence,
+                    masked=masked[start:end],
+                    tokens=tuple(
+                        t for t in tokens if t.begin >= start and t.end <= end and "＿" not in masked[t.begin : t.end]
+                    ),
+                    question=bool(_QUESTION.search(evidence)),
+                )
+            )
+    return result
+
+
+def _clause_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for sentence in _SENTENCE.finditer(text):
+        start = sentence.start()
+        for brk in _CLAUSE_BREAK.finditer(sentence.group()):
+            end = sentence.start() + brk.end()
+            if end - start >= 6:
+                spans.append((start, end))
+                start = end
+        spans.append((start, sentence.end()))
+    return [span for s, e in spans if (span := _trim(text, s, e))[1] - span[0] >= 2]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and (text[start].isspace() or text[start] in "、，,・"):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def skill_cues(masked: str, tokens: tuple[Token, ...], lexicon: Lexicon) -> dict[SkillId, float]:
+    """Which skills a clause is about, with the strongest cue's weight for each."""
+    found: dict[SkillId, float] = {}
+    for token in tokens:
+        for form in {token.normalized, token.dictionary, token.surface}:
+            for skill, weight in lexicon.skill_words.get(form, ()):
+                found[skill] = max(found.get(skill, 0.0), weight)
+    for phrase, skill, weight in lexicon.skill_phrases:
+        if phrase in masked:
+            found[skill] = max(found.get(skill, 0.0), weight)
+    return found
+
+
+def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
+    """(positive, negative) weight of a clause; requests and negated praise count as negative."""
+    positive = negative = 0.0
+    tokens = clause.tokens
+    for i, token in enumerate(tokens):
+        forms = {token.normalized, token.dictionary}
+        pos = max((lexicon.positive.get(f, 0.0) for f in forms), default=0.0)
+        neg = max((lexicon.negative.get(f, 0.0) for f in forms), default=0.0)
+        if not (pos or neg) and _is_action(token):
+            # A plain action is neutral; not doing it is a shortfall, being able to do it an achievement.
+            if _negated(tokens, i, lexicon):
+                negative += 0.6
+            elif _is_potential(token) and _completed(tokens, i):
+                positive += 0.6
+            continue
+        if not (pos or neg):
+            continue
+        if _negated(tokens, i, lexicon):
+            negative += pos
+            positive += neg * 0.3  # 「問題なかった」: reassurance, not praise
+        else:
+            positive += pos
+            negative += neg
+    text = clause.masked
+    positive += sum(w for phrase, w in lexicon.positive_phrases if phrase in text)
+    negative += sum(w for phrase, w in lexicon.negative_phrases if phrase in text)
+    if clause.role in {"manager", "narrator"}:
+        negative += sum(w for phrase, w in lexicon.requests if phrase in text)
+    if any(h in text for h in lexicon.hedges):
+        positive, negative = positive * 0.8, negative * 0.8
+    if _DENIED.search(text):  # 「知識が足りないって話じゃない」: the evaluation is denied, not made
+        return 0.0, 0.0
+    return positive, negative
+
+
+def _is_action(token: Token) -> bool:
+    return token.pos[0] == "動詞" and token.pos[1] == "一般"
+
+
+def _is_potential(token: Token) -> bool:
+    # 聞ける, 取れる, 話せる: Sudachi lists potential verbs as their own lemmas ending in -eru.
+    return token.dictionary != token.normalized or token.dictionary.endswith(
+        ("ける", "せる", "てる", "れる", "める", "べる")
+    )
+
+
+def _completed(tokens: tuple[Token, ...], index: int) -> bool:
+    following = {t.dictionary for t in tokens[index + 1 : index + 4]}
+    return bool(following & {"た", "てる", "ている", "いる"})
+
+
+_DENIED = re.compile(
+    r"(?:って|という|とか)(?:話|こと|わけ)(?:じゃ|では)(?:ない|なく|ありません)|わけ(?:じゃ|では)(?:ない|なく|ありません)"
+)
+
+
+def _negated(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
+    for token in tokens[index + 1 : index + 5]:
+        if token.surface in _PUNCT or token.pos[0] == "補助記号":
+            return False
+        if token.normalized in lexicon.negators or token.dictionary in lexicon.negators:
+            return True
+        if token.pos[0] in {"名詞", "動詞"} and token.pos[1] != "非自立可能":
+            return False
+    return False
+
+
+def _judge(clause: Clause, skills: dict[SkillId, float], lexicon: Lexicon, state: _State) -> None:
+    if not skills:
+        return
+    about_manager = clause.question or any(marker in clause.masked for marker in lexicon.self_markers)
+    if clause.role in {"manager", "narrator"} and about_manager:
+        return
+    if any(marker in clause.masked for marker in lexicon.customer_markers) and clause.role != "manager":
+        return
+    positive, negative = polarity_of(clause, lexicon)
+    direction: Literal["strength", "challenge"]
+    if positive - negative >= 0.5:
+        direction, strength = "strength", positive - negative
+    elif negative - positive >= 0.5:
+        direction, strength = "challenge", negative - positive
+    else:
+        return
+    if clause.role == "junior" and direction == "strength":
+        strength *= 0.7  # self-praise is weaker evidence than the manager's
+    strength = min(strength, 2.0)
+    for skill, weight in skills.items():
+        score = strength * weight
+        tally = state.tallies[(skill, direction)]
+        tally.score += score
+        if score > tally.best:
+            tally.best, tally.evidence = score, clause.evidence
+
+
+def _report(state: _State) -> SkillReport:
+    findings = [
+        Finding(skill=skill, polarity=polarity, evidence=tally.evidence, confidence=_confidence(tally.score))
+        for (skill, polarity), tally in state.tallies.items()
+        if tally.score >= THRESHOLD and tally.evidence
+    ]
+    findings.sort(key=lambda f: (f.polarity != "challenge", -f.confidence, SKILL_IDS.index(f.skill)))
+    challenges = {f.skill for f in findings if f.polarity == "challenge"}
+    primary = max(
+        challenges,
+        key=lambda s: state.tallies[(s, "challenge")].score + 0.3 * state.mentions[s],
+        default=None,
+    )
+    return SkillReport(findings=findings, primary_challenge=primary)
+
+
+def _confidence(score: float) -> float:
+    return round(min(0.97, 1.0 - math.exp(-score / 1.5)), 2)

@@ -1,0 +1,130 @@
+"""Key terms of a record: compound nouns and proper names, ranked by how often and how widely they occur.
+
+Sudachi's finest split is joined back into compounds (顧問＋税理士 → 顧問税理士), so the terms read as people write
+them. Proper nouns (companies, products, people with さん/様) weigh more than common nouns; generic words, numbers,
+dates and the participants' own names are left out. Every keyword is a verbatim substring of the record.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from importlib import resources
+
+from sales_growth.analysis.nlp import Token
+from sales_growth.analysis.transcript import Transcript
+
+_STOP = frozenset(
+    line.strip()
+    for line in resources.files("sales_growth.analysis")
+    .joinpath("data", "stopwords.txt")
+    .read_text("utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+)
+_NUMERIC = re.compile(r"^[\d０-９,.，．:：/／年月日時分秒%％〜～\-ー件回円万億千個台人名社本]+$")
+_KANA_ONLY = re.compile(r"^[ぁ-んー]+$")
+_HONORIFIC = ("さん", "様", "さま", "くん", "君", "氏", "先生")
+
+
+def extract_keywords(transcript: Transcript, *, limit: int = 10) -> list[str]:
+    """The record's key terms, best first."""
+    counts: Counter[str] = Counter()
+    spread: dict[str, set[int]] = {}
+    proper: set[str] = set()
+    participants = {name for s in transcript.roles for name in _names(s)}
+    for index, tokens in enumerate(transcript.tokens):
+        text = transcript.utterances[index].text
+        for term, is_proper in _candidates(tokens, text):
+            if _core(term) in participants or not _acceptable(term):
+                continue
+            counts[term] += 1
+            spread.setdefault(term, set()).add(index)
+            if is_proper:
+                proper.add(term)
+    scored = {term: _score(term, n, len(spread[term]), term in proper) for term, n in counts.items()}
+    ranked = sorted(scored, key=lambda t: (-scored[t], t))
+    return _dedupe(ranked)[:limit]
+
+
+def _names(speaker: str) -> set[str]:
+    parts = re.split(r"[ 　]", speaker)
+    return {speaker, *parts, *(re.sub(r"(課長|部長|マネージャー|リーダー)$", "", p) for p in parts)}
+
+
+def _candidates(tokens: tuple[Token, ...], text: str) -> list[tuple[str, bool]]:
+    """Maximal runs of nouns (and name suffixes), as verbatim slices of ``text``."""
+    found: list[tuple[str, bool]] = []
+    run: list[Token] = []
+    for token in [*tokens, None]:
+        if token is not None and _joins(token, run):
+            run.append(token)
+            continue
+        if run:
+            found.append(_term(run, text))
+        run = [token] if token is not None and _starts(token) else []
+    return found
+
+
+def _starts(token: Token) -> bool:
+    return (token.pos[0] == "名詞" and token.pos[1] in {"固有名詞", "普通名詞"}) or _is_latin(token)
+
+
+def _joins(token: Token, run: list[Token]) -> bool:
+    if not run:
+        return _starts(token)
+    if token.pos[0] == "名詞" and token.pos[1] in {"固有名詞", "普通名詞", "数詞"}:
+        return True
+    if _is_latin(token) or token.surface in {"-", "・", "＆", "&"}:
+        return True
+    return token.pos[0] == "接尾辞" and token.pos[1] == "名詞的"
+
+
+def _is_latin(token: Token) -> bool:
+    return bool(re.fullmatch(r"[A-Za-zＡ-Ｚａ-ｚ0-9\-]+", token.surface)) and any(c.isalpha() for c in token.surface)
+
+
+def _term(run: list[Token], text: str) -> tuple[str, bool]:
+    while run and run[-1].surface in {"-", "・", "＆", "&"}:
+        run = run[:-1]
+    while run and run[0].surface in _STOP:
+        run = run[1:]
+    term = text[run[0].begin : run[-1].end] if run else ""
+    is_proper = any(t.pos[1] == "固有名詞" for t in run) or term.endswith(_HONORIFIC)
+    # A lone common word (確認, 資料) says little about this record; compounds and names say more.
+    if len(run) == 1 and not is_proper and not _is_latin(run[0]) and len(term) < 3:
+        term = "\x00" + term
+    return term, is_proper
+
+
+def _core(term: str) -> str:
+    for suffix in _HONORIFIC:
+        term = term.removesuffix(suffix)
+    return term
+
+
+def _acceptable(term: str) -> bool:
+    if term.startswith("\x00"):
+        return False
+    core = _core(term)
+    if len(core) < 2 or core in _STOP or term in _STOP:
+        return False
+    if _NUMERIC.match(core) or _KANA_ONLY.match(core):
+        return False
+    return not re.search(r"[。、！？!?「」\s]", term)
+
+
+def _score(term: str, count: int, spread: int, proper: bool) -> float:
+    length_bonus = min(len(term), 8) / 4
+    return (math.log1p(count) + 0.5 * math.log1p(spread)) * (1.0 + length_bonus) * (1.6 if proper else 1.0)
+
+
+def _dedupe(ranked: list[str]) -> list[str]:
+    """Drop a term contained in a better-ranked one (ミナト設備 beats ミナト)."""
+    kept: list[str] = []
+    for term in ranked:
+        if any(term in better or better in term for better in kept):
+            continue
+        kept.append(term)
+    return kept
