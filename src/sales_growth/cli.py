@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sales_growth.accounts.cli import users_app
+from sales_growth.analysis.cli import analyze_command, eval_command
 
 app = typer.Typer(
     name="sales-growth",
@@ -17,6 +18,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="データベースの管理", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("analyze")(analyze_command)
+app.command("eval")(eval_command)
 app.add_typer(users_app, name="users")
 
 
