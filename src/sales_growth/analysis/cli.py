@@ -19,20 +19,15 @@ def _fail(message: str) -> None:
 
 
 def _analyzer(engine: str) -> object:
-    if engine == "llm":
-        from sales_growth.settings import get_settings
+    from sales_growth.analysis.engines import get_analyzer
+    from sales_growth.settings import get_settings
 
-        settings = get_settings()
-        if not (settings.llm_base_url and settings.llm_model):
-            _fail(
-                "LLMエンジンが設定されていません。SALES_GROWTH_LLM_BASE_URL と SALES_GROWTH_LLM_MODEL を設定してください。"
-            )
-        from sales_growth.one_on_ones.analyses import analyzer_for
-
-        return analyzer_for(settings.model_copy(update={"engine": "llm"}))
-    from sales_growth.analysis.engine import get_local_analyzer
-
-    return get_local_analyzer()
+    settings = get_settings()
+    if engine == "llm" and not (settings.llm_base_url and settings.llm_model):
+        _fail(
+            "LLMエンジンが設定されていません。SALES_GROWTH_LLM_BASE_URL と SALES_GROWTH_LLM_MODEL を設定してください。"
+        )
+    return get_analyzer(settings.model_copy(update={"engine": engine}))
 
 
 def analyze_command(

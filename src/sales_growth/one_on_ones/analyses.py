@@ -91,14 +91,10 @@ def run(factory: sessionmaker[Session], settings: Settings, analysis_id: int) ->
 
 
 def analyzer_for(settings: Settings) -> Analyzer:
-    """The configured engine; the LLM engine falls back to the built-in one by itself."""
-    if settings.engine == "llm":
-        from sales_growth.analysis.llm import get_analyzer
+    """The configured engine; an engine that cannot answer falls back to the built-in one by itself."""
+    from sales_growth.analysis.engines import get_analyzer
 
-        return get_analyzer(settings)
-    from sales_growth.analysis.engine import get_local_analyzer
-
-    return get_local_analyzer()
+    return get_analyzer(settings)
 
 
 def _claim(factory: sessionmaker[Session], analysis_id: int) -> tuple[int, str, Any] | None:
