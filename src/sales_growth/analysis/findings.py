@@ -33,7 +33,7 @@ from sales_growth.analysis.models import SKILL_IDS, Finding, Polarity, SkillId, 
 from sales_growth.analysis.nlp import Token
 from sales_growth.analysis.transcript import Role, Transcript
 
-THRESHOLD = 1.0
+THRESHOLD = 0.6
 JUDGED_ROLES: frozenset[Role] = frozenset({"junior", "manager", "narrator"})
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _CLAUSE_BREAK = re.compile(
@@ -109,7 +109,8 @@ class Clause:
     role: Role
     evidence: str  # verbatim slice of the utterance text
     masked: str  # the same slice with quoted speech blanked out
-    tokens: tuple[Token, ...]
+    tokens: tuple[Token, ...]  # outside quoted speech: they carry the evaluation
+    all_tokens: tuple[Token, ...]  # quoted speech too: it still tells what the clause is about
     question: bool
 
 
@@ -140,7 +141,7 @@ def find_skills(transcript: Transcript) -> SkillReport:
             current = clause.utterance
             # A turn without cues of its own keeps the conversation's topic alive for the next turn.
             previous_topic, topic = (topic or previous_topic), {}
-        skills = skill_cues(clause.masked, clause.tokens, lexicon)
+        skills = skill_cues(clause.evidence, clause.all_tokens, lexicon)
         for skill, weight in skills.items():
             state.mentions[skill] += weight
         topic = _merge(topic, skills)
@@ -169,7 +170,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
         text = utterance.text
         masked = _QUOTE.sub(lambda m: "＿" * len(m.group()), text)
         tokens = transcript.tokens[index]
-        for start, end in _clause_spans(text):
+        for start, end in _clause_spans(text, masked):
             evidence = text[start:end]
             result.append(
                 Clause(
@@ -180,15 +181,17 @@ def clauses(transcript: Transcript) -> list[Clause]:
                     tokens=tuple(
                         t for t in tokens if t.begin >= start and t.end <= end and "＿" not in masked[t.begin : t.end]
                     ),
+                    all_tokens=tuple(t for t in tokens if t.begin >= start and t.end <= end),
                     question=bool(_QUESTION.search(evidence)),
                 )
             )
     return result
 
 
-def _clause_spans(text: str) -> list[tuple[int, int]]:
+def _clause_spans(text: str, masked: str) -> list[tuple[int, int]]:
+    """Sentences, cut further at contrastive conjunctions; quoted speech is never cut (hence ``masked``)."""
     spans: list[tuple[int, int]] = []
-    for sentence in _SENTENCE.finditer(text):
+    for sentence in _SENTENCE.finditer(masked):
         start = sentence.start()
         for brk in _CLAUSE_BREAK.finditer(sentence.group()):
             end = sentence.start() + brk.end()
@@ -237,6 +240,10 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
             continue
         if not (pos or neg):
             continue
+        if pos and _permissive(tokens, i):
+            # 「聞いてもいい」「〜といい」: permission or a suggestion, not praise.
+            negative += 0.3 if _suggestion(tokens, i) else 0.0
+            continue
         if _negated(tokens, i, lexicon):
             negative += pos
             positive += neg * 0.3  # 「問題なかった」: reassurance, not praise
@@ -255,8 +262,21 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
     return positive, negative
 
 
+def _permissive(tokens: tuple[Token, ...], index: int) -> bool:
+    if tokens[index].normalized != "良い" or index == 0:
+        return False
+    before = tokens[index - 1].surface
+    return before in {"も", "と", "ば", "たら", "だら", "なら"} or before.endswith("ても")
+
+
+def _suggestion(tokens: tuple[Token, ...], index: int) -> bool:
+    return tokens[index - 1].surface in {"と", "ば", "たら", "だら"}
+
+
 def _is_action(token: Token) -> bool:
-    return token.pos[0] == "動詞" and token.pos[1] == "一般"
+    return (token.pos[0] == "動詞" and token.pos[1] == "一般") or (
+        token.pos[0] == "名詞" and token.pos[2] == "サ変可能"
+    )
 
 
 def _is_potential(token: Token) -> bool:
@@ -282,7 +302,11 @@ def _negated(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
             return False
         if token.normalized in lexicon.negators or token.dictionary in lexicon.negators:
             return True
-        if token.pos[0] in {"名詞", "動詞"} and token.pos[1] != "非自立可能":
+        if (
+            token.pos[0] in {"名詞", "動詞"}
+            and token.pos[1] != "非自立可能"
+            and token.normalized not in {"為る", "成る", "出来る", "居る", "有る"}
+        ):
             return False
     return False
 
@@ -314,12 +338,22 @@ def _judge(clause: Clause, skills: dict[SkillId, float], lexicon: Lexicon, state
             tally.best, tally.evidence = score, clause.evidence
 
 
+RELATIVE = 0.3
+MAX_PER_POLARITY = 3
+
+
 def _report(state: _State) -> SkillReport:
-    findings = [
-        Finding(skill=skill, polarity=polarity, evidence=tally.evidence, confidence=_confidence(tally.score))
-        for (skill, polarity), tally in state.tallies.items()
-        if tally.score >= THRESHOLD and tally.evidence
-    ]
+    findings = []
+    for polarity in ("challenge", "strength"):
+        tallies = {s: t for (s, p), t in state.tallies.items() if p == polarity and t.evidence}
+        top = max((t.score for t in tallies.values()), default=0.0)
+        # A record's own strongest signal sets the bar: long records pile up small, noisy scores.
+        bar = max(THRESHOLD, RELATIVE * top)
+        kept = sorted((s for s, t in tallies.items() if t.score >= bar), key=lambda s: -tallies[s].score)
+        findings.extend(
+            Finding(skill=s, polarity=polarity, evidence=tallies[s].evidence, confidence=_confidence(tallies[s].score))
+            for s in kept[:MAX_PER_POLARITY]
+        )
     findings.sort(key=lambda f: (f.polarity != "challenge", -f.confidence, SKILL_IDS.index(f.skill)))
     challenges = {f.skill for f in findings if f.polarity == "challenge"}
     primary = max(
