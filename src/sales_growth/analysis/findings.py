@@ -343,8 +343,9 @@ MAX_PER_POLARITY = 3
 
 
 def _report(state: _State) -> SkillReport:
-    findings = []
-    for polarity in ("challenge", "strength"):
+    findings: list[Finding] = []
+    polarities: tuple[Polarity, ...] = ("challenge", "strength")
+    for polarity in polarities:
         tallies = {s: t for (s, p), t in state.tallies.items() if p == polarity and t.evidence}
         top = max((t.score for t in tallies.values()), default=0.0)
         # A record's own strongest signal sets the bar: long records pile up small, noisy scores.
