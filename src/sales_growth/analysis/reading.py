@@ -100,6 +100,8 @@ def read_transcript(text: str, *, filename: str | None = None) -> Transcript:
         lines = _read_plain(text)
         if fmt == "dialogue" and not any(line.speaker for line in lines):
             fmt = "memo"
+        elif fmt == "dialogue":
+            lines = _without_title_lines(lines)
     header = _header_text(text, lines)
     roles = _infer_roles(lines, header, text)
     utterances = tuple(
@@ -165,6 +167,12 @@ def _read_plain(text: str) -> list[_Line]:
             continue
         lines.extend(_memo_line(text, start, end))
     return lines
+
+
+def _without_title_lines(lines: list[_Line]) -> list[_Line]:
+    """Short unlabelled lines before the first speaker are a title or a legend, not part of the talk."""
+    first = next(i for i, line in enumerate(lines) if line.speaker)
+    return [line for i, line in enumerate(lines) if i >= first or line.end - line.start >= 80]
 
 
 def _memo_line(text: str, start: int, end: int) -> list[_Line]:
@@ -323,7 +331,9 @@ def _fill_from_conversation(roles: dict[str, Role], lines: list[_Line], text: st
             roles[other] = "junior" if roles[placed] == "manager" else "manager"
         _mark_others(roles, main)
         return
-    if len(main) < 2 or known != {"unknown"} or len(_SALES_CONTEXT.findall(text)) < 3:
+    # From the way people talk alone, only a two-person sales conversation is taken for a 1on1.
+    two_people = len(main) == 2 and sum(counts[s] for s in main) >= 0.9 * sum(counts.values())
+    if not two_people or known != {"unknown"} or len(_SALES_CONTEXT.findall(text)) < 3:
         return
     score = {s: _manager_score(s, lines, text) for s in main}
     manager, junior = sorted(main, key=lambda s: score[s], reverse=True)

@@ -1,0 +1,42 @@
+"""Scores on the labelled sets: the shared development set and our own held-out set.
+
+These are floors that guard against regressions, not the targets: the targets (findings F1 ≥ 0.85, primary
+≥ 0.85) are in the README with the scores measured today. Evidence and plans must always be fully valid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sales_growth.analysis.engine import get_local_analyzer
+from sales_growth.analysis.evaluation import Scores, evaluate, load_dataset
+
+ROOT = Path(__file__).resolve().parents[2]
+SETS = {"dev": ROOT.parent / "shared" / "eval" / "dev", "heldout": ROOT / "tests" / "analysis" / "heldout"}
+FLOORS = {"dev": (0.50, 0.50, 0.60), "heldout": (0.48, 0.45, 0.60)}  # F1, primary, keyword recall@10
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def scored(request: pytest.FixtureRequest) -> tuple[str, Scores]:
+    directory = SETS[request.param]
+    if not (directory / "labels.jsonl").exists():
+        pytest.skip(f"labelled set not found at {directory}")
+    return request.param, evaluate(load_dataset(directory), get_local_analyzer())
+
+
+def test_evidence_is_always_verbatim(scored: tuple[str, Scores]) -> None:
+    assert scored[1].evidence_validity == 1.0
+
+
+def test_every_action_plan_is_valid(scored: tuple[str, Scores]) -> None:
+    assert scored[1].action_plan_validity == 1.0
+
+
+def test_scores_do_not_fall_below_their_floor(scored: tuple[str, Scores]) -> None:
+    name, scores = scored
+    f1, primary, keywords = FLOORS[name]
+    assert scores.f1 >= f1
+    assert scores.primary_accuracy >= primary
+    assert scores.keyword_recall_at_10 >= keywords
