@@ -78,13 +78,17 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     else:
         url: str = request.getfixturevalue("postgres_url")
         config = Settings(
-            data_dir=tmp_path, database_url=url, env="test", secret_key="test-secret-key"  # type: ignore[arg-type]
+            data_dir=tmp_path,
+            database_url=url,
+            env="test",
+            secret_key="test-secret-key",  # type: ignore[arg-type]
         )
     yield config
-    _empty_tables(config)
+    empty_tables(config)
 
 
-def _empty_tables(config: Settings) -> None:
+def empty_tables(config: Settings) -> None:
+    """Delete every row, children first (tests that manage their own database call it too)."""
     engine = create_db_engine(config)
     try:
         with engine.begin() as connection:

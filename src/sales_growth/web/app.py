@@ -31,9 +31,7 @@ _HTTP_MESSAGES_JA = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (the process settings by default). The schema must already be migrated."""
     settings = settings or get_settings()
-    app = FastAPI(
-        title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan
-    )
+    app = FastAPI(title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
