@@ -44,6 +44,9 @@ _QUESTION = re.compile(r"[？?]\s*$|(?:ました|ます|だった|でした|て�
 _PUNCT = frozenset("、。，．,.！？!?…")
 
 
+_NOUN_LIKE = re.compile(r"[一-龥々ァ-ヴーA-Za-z]{2,}|[一-龥々ァ-ヴー]+[り]")
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The knowledge files, compiled once per process."""
@@ -76,6 +79,9 @@ def load_lexicon() -> Lexicon:
         assert isinstance(entry, dict)
         for word, weight in entry["words"].items():
             words[word].append((skill, float(weight)))
+            if _NOUN_LIKE.fullmatch(word):
+                # Nouns also match inside compounds Sudachi keeps whole or splits apart (準備不足, 深掘り).
+                phrases.append((word, skill, float(weight)))
         phrases.extend((phrase, skill, float(weight)) for phrase, weight in entry["phrases"].items())
 
     def table(name: str) -> dict[str, float]:
@@ -145,7 +151,7 @@ def find_skills(transcript: Transcript) -> SkillReport:
         for skill, weight in skills.items():
             state.mentions[skill] += weight
         topic = _merge(topic, skills)
-        _judge(clause, skills or _inherited(previous_topic), lexicon, state)
+        _judge(clause, skills or _inherited(_merge(previous_topic, topic), clause), lexicon, state)
     return _report(state)
 
 
@@ -156,9 +162,19 @@ def _merge(topic: dict[SkillId, float], skills: dict[SkillId, float]) -> dict[Sk
     return merged
 
 
-def _inherited(previous: dict[SkillId, float]) -> dict[SkillId, float]:
-    # An answer inherits the question's skills, a little less surely than a clause that names them.
+def _inherited(previous: dict[SkillId, float], clause: Clause) -> dict[SkillId, float]:
+    """An answer judges what the question asked about; a manager's 「そこは良かった」 what was just said.
+
+    A bare reaction (「よかった。」「いいね。」) answers news, not the junior's skill, and inherits nothing.
+    """
+    if len(clause.evidence) < 8 or (clause.role != "junior" and not _REFERS_BACK.search(clause.evidence)):
+        return {}
     return {skill: weight * 0.7 for skill, weight in previous.items() if weight >= 0.6}
+
+
+_REFERS_BACK = re.compile(r"(?:そこ|それ|あれ|その|あの|そういう|ああいう|そうやって|今の)")
+_PERMISSION = re.compile(r"なくて(?:も)?(?:いい|大丈夫|構わない)")
+_HEARSAY = re.compile(r"(?:みたい|そうです|そうで|らしい|とのこと|って言って|と言って|と聞い|って聞い|だそう)")
 
 
 def clauses(transcript: Transcript) -> list[Clause]:
@@ -257,8 +273,12 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
         negative += sum(w for phrase, w in lexicon.requests if phrase in text)
     if any(h in text for h in lexicon.hedges):
         positive, negative = positive * 0.8, negative * 0.8
-    if _DENIED.search(text):  # 「知識が足りないって話じゃない」: the evaluation is denied, not made
+    if _DENIED.search(text) or _PERMISSION.search(text):
+        # 「知識が足りないって話じゃない」「無理しなくていい」: denied or permitted, not evaluated.
         return 0.0, 0.0
+    if clause.role != "manager" and _HEARSAY.search(text):
+        # What the junior heard about the customer's situation says little about the junior.
+        positive, negative = positive * 0.4, negative * 0.4
     return positive, negative
 
 
@@ -359,7 +379,7 @@ def _report(state: _State) -> SkillReport:
     challenges = {f.skill for f in findings if f.polarity == "challenge"}
     primary = max(
         challenges,
-        key=lambda s: state.tallies[(s, "challenge")].score + 0.3 * state.mentions[s],
+        key=lambda s: state.tallies[(s, "challenge")].score + 2.0 * state.mentions[s],
         default=None,
     )
     return SkillReport(findings=findings, primary_challenge=primary)
