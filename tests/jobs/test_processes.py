@@ -37,8 +37,13 @@ def _seed_users(settings: Settings) -> None:
         session.add(manager)
         session.flush()
         session.add(
-            User(email="shinjin@example.com", name="新人", role=Role.MEMBER, manager_id=manager.id,
-                 password_hash=hash_password(PASSWORD))
+            User(
+                email="shinjin@example.com",
+                name="新人",
+                role=Role.MEMBER,
+                manager_id=manager.id,
+                password_hash=hash_password(PASSWORD),
+            )
         )
     engine.dispose()
 

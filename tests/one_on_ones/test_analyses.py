@@ -35,8 +35,9 @@ def _record(session: Session) -> OneOnOne:
     member = User(email=f"m{utcnow().timestamp()}@example.com", name="新人", role=Role.MEMBER)
     session.add(member)
     session.flush()
-    record = OneOnOne(member_id=member.id, held_on=date(2026, 11, 2), title="t", content=RECORD,
-                      created_by_id=member.id)
+    record = OneOnOne(
+        member_id=member.id, held_on=date(2026, 11, 2), title="t", content=RECORD, created_by_id=member.id
+    )
     session.add(record)
     session.flush()
     return record

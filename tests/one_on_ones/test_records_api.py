@@ -33,7 +33,9 @@ LIST_TOTAL = {"admin": 2, "M0": 1, "M1": 1, "A1": 1, "A2": 0, "M2": 1, "B1": 1}
 
 
 @pytest.mark.parametrize("persona", EVERYONE)
-def test_reading_a_record_follows_the_policy(api: TestClient, personas: Personas, records: dict[str, int], persona: str) -> None:
+def test_reading_a_record_follows_the_policy(
+    api: TestClient, personas: Personas, records: dict[str, int], persona: str
+) -> None:
     response = api.get(f"/api/v1/one-on-ones/{records['r_a1']}", headers=personas.headers[persona])
     assert response.status_code == READ_A1[persona]
 
@@ -55,7 +57,9 @@ def test_starting_a_new_analysis_follows_the_policy(
 
 
 @pytest.mark.parametrize("persona", EVERYONE)
-def test_listing_shows_only_visible_records(api: TestClient, personas: Personas, records: dict[str, int], persona: str) -> None:
+def test_listing_shows_only_visible_records(
+    api: TestClient, personas: Personas, records: dict[str, int], persona: str
+) -> None:
     response = api.get("/api/v1/one-on-ones", headers=personas.headers[persona])
     assert response.status_code == 200
     assert response.json()["total"] == LIST_TOTAL[persona]
@@ -65,7 +69,9 @@ def test_listing_shows_only_visible_records(api: TestClient, personas: Personas,
 def test_filtering_by_an_invisible_member_shows_nothing(
     api: TestClient, personas: Personas, records: dict[str, int], persona: str
 ) -> None:
-    response = api.get("/api/v1/one-on-ones", params={"member_id": personas.id("B1")}, headers=personas.headers[persona])
+    response = api.get(
+        "/api/v1/one-on-ones", params={"member_id": personas.id("B1")}, headers=personas.headers[persona]
+    )
     assert response.json()["total"] == (1 if persona in {"admin", "M2", "B1"} else 0)
 
 
@@ -77,7 +83,9 @@ def test_creating_a_record_follows_the_policy(api: TestClient, personas: Persona
 
 
 @pytest.mark.parametrize("persona", EVERYONE)
-def test_editing_a_record_follows_the_policy(api: TestClient, personas: Personas, records: dict[str, int], persona: str) -> None:
+def test_editing_a_record_follows_the_policy(
+    api: TestClient, personas: Personas, records: dict[str, int], persona: str
+) -> None:
     response = api.patch(
         f"/api/v1/one-on-ones/{records['r_a1']}", json={"title": "改題"}, headers=personas.headers[persona]
     )

@@ -72,7 +72,9 @@ def test_json_content_over_one_megabyte_is_refused_with_413(api: TestClient, per
         ("photo.png", b"\x89PNG\r\n\x1a\n"),
     ],
 )
-def test_unusable_files_are_refused_with_422_and_a_message(api: TestClient, personas: Personas, name: str, data: bytes) -> None:
+def test_unusable_files_are_refused_with_422_and_a_message(
+    api: TestClient, personas: Personas, name: str, data: bytes
+) -> None:
     response = _upload(api, personas, name, data)
     assert response.status_code == 422
     assert response.json()["error"]["message"]
