@@ -173,6 +173,7 @@ def _inherited(previous: dict[SkillId, float], clause: Clause) -> dict[SkillId, 
 
 
 _REFERS_BACK = re.compile(r"(?:そこ|それ|あれ|その|あの|そういう|ああいう|そうやって|今の)")
+_HYPOTHETICAL = re.compile(r"(?:ないと|なければ|なかったら|としたら|だとしたら)、")
 _PERMISSION = re.compile(r"なくて(?:も)?(?:いい|大丈夫|構わない)")
 _HEARSAY = re.compile(r"(?:みたい|そうです|そうで|らしい|とのこと|って言って|と言って|と聞い|って聞い|だそう)")
 
@@ -262,7 +263,8 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
             continue
         if _negated(tokens, i, lexicon):
             negative += pos
-            positive += neg * 0.3  # 「問題なかった」: reassurance, not praise
+            # 「値引きに逃げずに」 is done well; 「問題なかった」 is reassurance rather than praise.
+            positive += neg * (0.8 if token.pos[0] == "動詞" else 0.3)
         else:
             positive += pos
             negative += neg
@@ -276,6 +278,8 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
     if _DENIED.search(text) or _PERMISSION.search(text):
         # 「知識が足りないって話じゃない」「無理しなくていい」: denied or permitted, not evaluated.
         return 0.0, 0.0
+    if _HYPOTHETICAL.search(text):
+        negative *= 0.5  # 「わからないと決められない」 explains a consequence; it is not a verdict
     if clause.role != "manager" and _HEARSAY.search(text):
         # What the junior heard about the customer's situation says little about the junior.
         positive, negative = positive * 0.4, negative * 0.4
@@ -320,7 +324,8 @@ def _negated(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
     for token in tokens[index + 1 : index + 5]:
         if token.surface in _PUNCT or token.pos[0] == "補助記号":
             return False
-        if token.normalized in lexicon.negators or token.dictionary in lexicon.negators:
+        is_negator = token.normalized in lexicon.negators or token.dictionary in lexicon.negators
+        if is_negator and token.pos[0] in {"助動詞", "形容詞"}:  # not the ん of 「んだ」, a particle
             return True
         if (
             token.pos[0] in {"名詞", "動詞"}
