@@ -230,7 +230,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def skill_cues(masked: str, tokens: tuple[Token, ...], lexicon: Lexicon) -> dict[SkillId, float]:
     """Which skills a clause is about, with the strongest cue's weight for each."""
     found: dict[SkillId, float] = {}
-    for token in tokens:
+    for index, token in enumerate(tokens):
+        if _passive(tokens, index):
+            continue  # 「聞かれた」: the customer asked; the junior did not
         for form in {token.normalized, token.dictionary, token.surface}:
             for skill, weight in lexicon.skill_words.get(form, ()):
                 found[skill] = max(found.get(skill, 0.0), weight)
@@ -238,6 +240,12 @@ def skill_cues(masked: str, tokens: tuple[Token, ...], lexicon: Lexicon) -> dict
         if phrase in masked:
             found[skill] = max(found.get(skill, 0.0), weight)
     return found
+
+
+def _passive(tokens: tuple[Token, ...], index: int) -> bool:
+    if tokens[index].pos[0] != "動詞" or index + 1 >= len(tokens):
+        return False
+    return tokens[index + 1].dictionary in {"れる", "られる"}
 
 
 def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
