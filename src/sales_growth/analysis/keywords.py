@@ -76,7 +76,10 @@ def _joins(token: Token, run: list[Token]) -> bool:
         return _starts(token)
     if token.pos[0] == "名詞" and token.pos[1] in {"固有名詞", "普通名詞", "数詞"}:
         return True
-    if _is_latin(token) or token.surface in {"-", "・", "＆", "&"}:
+    if token.surface == "・":
+        # ネクサス・ラボ is one name; 時期・基準 is a list of two.
+        return bool(re.fullmatch(r"[ァ-ヴー]+", run[-1].surface))
+    if _is_latin(token) or token.surface in {"-", "＆", "&"}:
         return True
     return token.pos[0] == "接尾辞" and token.pos[1] == "名詞的"
 
@@ -112,19 +115,29 @@ def _acceptable(term: str) -> bool:
         return False
     if _NUMERIC.match(core) or _KANA_ONLY.match(core):
         return False
+    # Counts and dates (目標15, アポ10件, 1on1) are figures, not terms; product codes (MX-500) are kept.
+    if re.search(r"[0-9０-９]", term) and not re.fullmatch(r"[A-Za-zＡ-Ｚ0-9０-９\-]+", term):
+        return False
     return not re.search(r"[。、！？!?「」\s]", term)
 
 
 def _score(term: str, count: int, spread: int, proper: bool) -> float:
     length_bonus = min(len(term), 8) / 4
-    return (math.log1p(count) + 0.5 * math.log1p(spread)) * (1.0 + length_bonus) * (1.6 if proper else 1.0)
+    weight = 1.6 if proper else 1.0
+    if _PERSON.fullmatch(term):
+        weight = 1.0  # people matter, but the companies, products and topics say more about the record
+    return (math.log1p(count) + 0.5 * math.log1p(spread)) * (1.0 + length_bonus) * weight
+
+
+_PERSON = re.compile(r"[一-龥々]{1,3}(?:さん|くん|君|様|さま|氏|先生)")
 
 
 def _dedupe(ranked: list[str]) -> list[str]:
     """Drop a term contained in a better-ranked one (ミナト設備 beats ミナト)."""
     kept: list[str] = []
     for term in ranked:
-        if any(term in better or better in term for better in kept):
+        core = _core(term)
+        if any(core in _core(better) or _core(better) in core for better in kept):
             continue
         kept.append(term)
     return kept
