@@ -147,12 +147,27 @@ def find_skills(transcript: Transcript) -> SkillReport:
             current = clause.utterance
             # A turn without cues of its own keeps the conversation's topic alive for the next turn.
             previous_topic, topic = (topic or previous_topic), {}
-        skills = skill_cues(clause.evidence, clause.all_tokens, lexicon)
+        skills = _focus(skill_cues(clause.evidence, clause.all_tokens, lexicon), clause)
         for skill, weight in skills.items():
             state.mentions[skill] += weight
         topic = _merge(topic, skills)
         _judge(clause, skills or _inherited(_merge(previous_topic, topic), clause), lexicon, state)
     return _report(state)
+
+
+_ENCOURAGEMENT = re.compile(r"自信(?:を)?持って")
+FOCUS_MARGIN = 0.2
+
+
+def _focus(skills: dict[SkillId, float], clause: Clause) -> dict[SkillId, float]:
+    """The skills a clause is mainly about: its strongest cues, not every word it happens to contain.
+
+    「自信を持っていい」 encourages the junior about the skill at hand; it is not about confidence itself.
+    """
+    if "mindset" in skills and _ENCOURAGEMENT.search(clause.evidence):
+        skills = {s: w for s, w in skills.items() if s != "mindset"}
+    top = max(skills.values(), default=0.0)
+    return {s: w for s, w in skills.items() if w >= top - FOCUS_MARGIN}
 
 
 def _merge(topic: dict[SkillId, float], skills: dict[SkillId, float]) -> dict[SkillId, float]:
