@@ -3,18 +3,26 @@ Redis. A saved record reaches ``succeeded`` through the real queue, exactly once
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import redis
+from sqlalchemy import select
 
 from sales_growth.accounts.models import Role, User
 from sales_growth.accounts.passwords import hash_password
-from sales_growth.db import create_db_engine, create_session_factory, transaction, upgrade_schema
+from sales_growth.db import create_db_engine, create_session_factory, transaction, upgrade_schema, utcnow
+from sales_growth.one_on_ones.models import Analysis, OneOnOne
 from sales_growth.settings import Settings
 from tests.conftest import REDIS_TEST_URL, empty_tables, skip_or_fail
 from tests.processes import CLI, app_env, free_port, running, wait_for_health
@@ -122,3 +130,65 @@ def test_serve_and_a_separate_worker_share_postgresql_and_redis(
         analysis = _record_and_wait(base)
     assert analysis["status"] == "succeeded", (tmp_path / "worker.log").read_text()
     assert analysis["attempts"] == 1
+
+
+def test_a_restarted_serve_finishes_the_analysis_a_killed_process_left_running(tmp_path: Path) -> None:
+    """A process killed with SIGKILL mid-analysis leaves its claim behind; the next start-up finishes it once."""
+    settings = Settings(data_dir=tmp_path, env="test")
+    _seed_users(settings)
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    analysis_id = _running_analysis(settings, worker=f"{socket.gethostname()}:{victim.pid}")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running([*CLI, "serve", "--port", str(port)], app_env(tmp_path), tmp_path / "serve.log"):
+        wait_for_health(base)
+        analysis = _wait_for(settings, analysis_id)
+    assert analysis.status == "succeeded", (tmp_path / "serve.log").read_text()
+    assert analysis.attempts == 2
+    assert analysis.result is not None
+    assert analysis.result["engine"] == "local"
+
+
+def _running_analysis(settings: Settings, *, worker: str) -> int:
+    engine = create_db_engine(settings)
+    with transaction(create_session_factory(engine)) as session:
+        member = session.scalars(select(User).where(User.role == Role.MEMBER)).one()
+        record = OneOnOne(
+            member_id=member.id, held_on=date(2026, 11, 2), title="t", content=RECORD, created_by_id=member.id
+        )
+        session.add(record)
+        session.flush()
+        analysis = Analysis(
+            one_on_one_id=record.id,
+            engine="local",
+            status="running",
+            stage="analyzing",
+            attempts=1,
+            worker=worker,
+            heartbeat_at=utcnow(),
+            started_at=utcnow(),
+        )
+        session.add(analysis)
+        session.flush()
+        analysis_id = analysis.id
+    engine.dispose()
+    return analysis_id
+
+
+def _wait_for(settings: Settings, analysis_id: int, timeout: float = 60.0) -> Analysis:
+    engine = create_db_engine(settings)
+    factory = create_session_factory(engine)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with factory() as session:
+                analysis = session.get(Analysis, analysis_id)
+                assert analysis is not None
+                if analysis.status in {"succeeded", "failed"}:
+                    return analysis
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"analysis {analysis_id} did not finish in {timeout} s")
