@@ -313,7 +313,8 @@ def _permissive(tokens: tuple[Token, ...], index: int) -> bool:
     if tokens[index].normalized != "良い" or index == 0:
         return False
     before = tokens[index - 1].surface
-    return before in {"も", "と", "ば", "たら", "だら", "なら"} or before.endswith("ても")
+    # 「〜てもいい」「〜といい」「〜でいい」: allowed, suggested or good enough; not praise.
+    return before in {"も", "と", "ば", "たら", "だら", "なら", "で"} or before.endswith("ても")
 
 
 def _suggestion(tokens: tuple[Token, ...], index: int) -> bool:
