@@ -159,3 +159,17 @@ def test_every_evidence_is_a_slice_of_the_input() -> None:
     report = find_skills(read_transcript(text))
     assert report.findings
     assert all(f.evidence in text for f in report.findings)
+
+
+def test_memo_headings_colour_the_lines_under_them() -> None:
+    memo = (
+        "# 1on1メモ（山口さん）\n"
+        "## 良かった点\n"
+        "- 訪問後のお礼メールを毎回その日のうちに送っている\n"
+        "## 気になった点\n"
+        "- 見積の提出後、次回の日程を決めずに終わっている\n"
+    )
+    found = _findings(memo)
+    assert ("relationship", "strength") in found
+    assert ("closing", "challenge") in found
+    assert ("relationship", "challenge") not in found

@@ -34,6 +34,7 @@ from sales_growth.analysis.nlp import Token
 from sales_growth.analysis.transcript import Role, Transcript
 
 THRESHOLD = 0.6
+SECTION_WEIGHT = 0.8
 JUDGED_ROLES: frozenset[Role] = frozenset({"junior", "manager", "narrator"})
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 _CLAUSE_BREAK = re.compile(
@@ -142,17 +143,46 @@ def find_skills(transcript: Transcript) -> SkillReport:
     topic: dict[SkillId, float] = {}
     previous_topic: dict[SkillId, float] = {}
     current = -1
+    section: Polarity | None = None
     for clause in clauses(transcript):
         if clause.utterance != current:
             current = clause.utterance
             # A turn without cues of its own keeps the conversation's topic alive for the next turn.
             previous_topic, topic = (topic or previous_topic), {}
+            section = _section(clause, section)
         skills = _focus(skill_cues(clause.evidence, clause.all_tokens, lexicon), clause)
         for skill, weight in skills.items():
             state.mentions[skill] += weight
         topic = _merge(topic, skills)
-        _judge(clause, skills or _inherited(_merge(previous_topic, topic), clause), lexicon, state)
+        inherited = skills or _inherited(_merge(previous_topic, topic), clause)
+        _judge(clause, inherited, lexicon, state, section=section if clause.role == "narrator" else None)
     return _report(state)
+
+
+_GOOD_HEADING = re.compile(
+    r"良かった|よかった|良い点|よい点|いい点|強み|できていた|できたこと|評価|Good", re.IGNORECASE
+)
+_BAD_HEADING = re.compile(
+    r"気になった|気になる|課題|改善|反省|懸念|要注意|できていない|問題点|伸びしろ|Bad|More", re.IGNORECASE
+)
+
+
+_HEADING = re.compile(r"(?:点|こと|について|状況|振り返り|所感|近況|アクション|宿題|次回|今後|その他|メモ|[:：])$")
+
+
+def _section(clause: Clause, section: Polarity | None) -> Polarity | None:
+    """In a memo, a short heading such as 「良かった点」 or 「気になった点」 colours the lines under it."""
+    if clause.role != "narrator":
+        return section
+    heading = clause.evidence
+    if len(heading) > 24 or "。" in heading:
+        return section
+    if _BAD_HEADING.search(heading):
+        return "challenge"
+    if _GOOD_HEADING.search(heading):
+        return "strength"
+    # Another heading (「近況」「次回までに」) ends the section; an ordinary line keeps it.
+    return None if _HEADING.search(heading) else section
 
 
 _ENCOURAGEMENT = re.compile(r"自信(?:を)?持って")
@@ -360,7 +390,14 @@ def _negated(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
     return False
 
 
-def _judge(clause: Clause, skills: dict[SkillId, float], lexicon: Lexicon, state: _State) -> None:
+def _judge(
+    clause: Clause,
+    skills: dict[SkillId, float],
+    lexicon: Lexicon,
+    state: _State,
+    *,
+    section: Polarity | None = None,
+) -> None:
     if not skills:
         return
     about_manager = clause.question or any(marker in clause.masked for marker in lexicon.self_markers)
@@ -369,6 +406,10 @@ def _judge(clause: Clause, skills: dict[SkillId, float], lexicon: Lexicon, state
     if any(marker in clause.masked for marker in lexicon.customer_markers) and clause.role != "manager":
         return
     positive, negative = polarity_of(clause, lexicon)
+    if section == "strength":
+        positive += SECTION_WEIGHT
+    elif section == "challenge":
+        negative += SECTION_WEIGHT
     direction: Literal["strength", "challenge"]
     if positive - negative >= 0.5:
         direction, strength = "strength", positive - negative
