@@ -152,7 +152,7 @@ def find_skills(transcript: Transcript) -> SkillReport:
             section = _section(clause, section)
         skills = _focus(skill_cues(clause.evidence, clause.all_tokens, lexicon), clause)
         for skill, weight in skills.items():
-            state.mentions[skill] += weight
+            state.mentions[skill] += weight * _mention_weight(skill)
         topic = _merge(topic, skills)
         inherited = skills or _inherited(_merge(previous_topic, topic), clause)
         _judge(clause, inherited, lexicon, state, section=section if clause.role == "narrator" else None)
@@ -183,6 +183,11 @@ def _section(clause: Clause, section: Polarity | None) -> Polarity | None:
         return "strength"
     # Another heading (「近況」「次回までに」) ends the section; an ordinary line keeps it.
     return None if _HEADING.search(heading) else section
+
+
+def _mention_weight(skill: SkillId) -> float:
+    # Questions and listening words run through every 1on1; talk about them says less about what it dwells on.
+    return 0.5 if skill == "hearing" else 1.0
 
 
 _ENCOURAGEMENT = re.compile(r"自信(?:を)?持って")
