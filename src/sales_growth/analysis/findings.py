@@ -219,6 +219,8 @@ def _inherited(previous: dict[SkillId, float], clause: Clause) -> dict[SkillId, 
     """
     if len(clause.evidence) < 8 or (clause.role != "junior" and not _REFERS_BACK.search(clause.evidence)):
         return {}
+    if "のは" in clause.evidence:  # 「気になったのはその後」 announces what comes next; it does not look back
+        return {}
     return {skill: weight * 0.7 for skill, weight in previous.items() if weight >= 0.6}
 
 
