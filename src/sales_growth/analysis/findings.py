@@ -295,9 +295,11 @@ def skill_cues(masked: str, tokens: tuple[Token, ...], lexicon: Lexicon) -> dict
 
 
 def _passive(tokens: tuple[Token, ...], index: int) -> bool:
+    """「聞かれた」「聞いても（答えられない）」: someone else asked; the verb is not the junior's action."""
     if tokens[index].pos[0] != "動詞" or index + 1 >= len(tokens):
         return False
-    return tokens[index + 1].dictionary in {"れる", "られる"}
+    following = [t.surface for t in tokens[index + 1 : index + 3]]
+    return tokens[index + 1].dictionary in {"れる", "られる"} or following in (["て", "も"], ["で", "も"])
 
 
 def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
