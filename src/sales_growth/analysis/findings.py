@@ -175,6 +175,9 @@ def _section(clause: Clause, section: Polarity | None) -> Polarity | None:
     if clause.role != "narrator":
         return section
     heading = clause.evidence
+    label, colon, _rest = heading.partition("：") if "：" in heading else heading.partition(":")
+    if colon and len(label) <= 10:  # 「課題：①…」 heads its own line
+        heading = label
     if len(heading) > 24 or "。" in heading:
         return section
     if _BAD_HEADING.search(heading):
