@@ -173,3 +173,26 @@ def test_memo_headings_colour_the_lines_under_them() -> None:
     assert ("relationship", "strength") in found
     assert ("closing", "challenge") in found
     assert ("relationship", "challenge") not in found
+
+
+def test_refusing_to_discount_at_once_is_a_strength_not_a_challenge() -> None:
+    text = _dialogue(
+        "課長：価格交渉はどうだった？",
+        "新人：はい。",
+        "課長：すぐに値引きに応じずに、費用対効果で切り返したのは良かった。",
+    )
+    found = _findings(text)
+    assert ("objection_handling", "strength") in found
+    assert ("objection_handling", "challenge") not in found
+
+
+def test_being_asked_is_not_the_junior_asking() -> None:
+    text = _dialogue("課長：商談はどうだった？", "新人：お客様から仕様のことを聞かれて、答えられませんでした。")
+    found = _findings(text)
+    assert ("hearing", "challenge") not in found
+    assert ("product_knowledge", "challenge") in found
+
+
+def test_a_regret_is_a_shortfall() -> None:
+    text = _dialogue("課長：決裁者は確認した？", "新人：いえ……あの場で決裁者を聞けばよかったです。")
+    assert ("hearing", "challenge") in _findings(text)
