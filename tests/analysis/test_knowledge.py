@@ -15,7 +15,7 @@ from sales_growth.analysis.planner import load_templates
 def test_every_skill_has_cues() -> None:
     lexicon = load_lexicon()
     covered = {skill for cues in lexicon.skill_words.values() for skill, _ in cues}
-    covered |= {skill for _, skill, _ in lexicon.skill_phrases}
+    covered |= {skill for _, (skill, _) in lexicon.skill_phrases}
     assert covered == set(SKILL_IDS)
 
 

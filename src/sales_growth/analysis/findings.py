@@ -24,10 +24,11 @@ import math
 import re
 import tomllib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from sales_growth.analysis.models import SKILL_IDS, Finding, Polarity, SkillId, SkillReport
 from sales_growth.analysis.nlp import Token
@@ -48,17 +49,41 @@ _PUNCT = frozenset("、。，．,.！？!?…")
 _NOUN_LIKE = re.compile(r"[一-龥々ァ-ヴーA-Za-z]{2,}|[一-龥々ァ-ヴー]+[り]")
 
 
+T = TypeVar("T")
+
+
+class PhraseIndex(Generic[T]):
+    """Phrases looked up by their first character, so a clause is scanned once, not once per phrase."""
+
+    def __init__(self, entries: list[tuple[str, T]]) -> None:
+        self._by_first: dict[str, list[tuple[str, T]]] = defaultdict(list)
+        for phrase, payload in entries:
+            self._by_first[phrase[0]].append((phrase, payload))
+
+    def __iter__(self) -> Iterator[tuple[str, T]]:
+        return (entry for entries in self._by_first.values() for entry in entries)
+
+    def find(self, text: str) -> list[T]:
+        """The payload of every phrase that occurs in ``text`` (once per phrase, overlaps allowed)."""
+        seen: dict[str, T] = {}
+        for index, char in enumerate(text):
+            for phrase, payload in self._by_first.get(char, ()):
+                if phrase not in seen and text.startswith(phrase, index):
+                    seen[phrase] = payload
+        return list(seen.values())
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The knowledge files, compiled once per process."""
 
     skill_words: dict[str, tuple[tuple[SkillId, float], ...]]
-    skill_phrases: tuple[tuple[str, SkillId, float], ...]
+    skill_phrases: PhraseIndex[tuple[SkillId, float]]
     positive: dict[str, float]
     negative: dict[str, float]
-    positive_phrases: tuple[tuple[str, float], ...]
-    negative_phrases: tuple[tuple[str, float], ...]
-    requests: tuple[tuple[str, float], ...]
+    positive_phrases: PhraseIndex[float]
+    negative_phrases: PhraseIndex[float]
+    requests: PhraseIndex[float]
     negators: frozenset[str]
     hedges: tuple[str, ...]
     self_markers: tuple[str, ...]
@@ -97,12 +122,12 @@ def load_lexicon() -> Lexicon:
 
     return Lexicon(
         skill_words={k: tuple(v) for k, v in words.items()},
-        skill_phrases=tuple(phrases),
+        skill_phrases=PhraseIndex([(phrase, (skill, weight)) for phrase, skill, weight in phrases]),
         positive=table("positive"),
         negative=table("negative"),
-        positive_phrases=tuple(table("positive_phrases").items()),
-        negative_phrases=tuple(table("negative_phrases").items()),
-        requests=tuple(table("requests").items()),
+        positive_phrases=PhraseIndex(list(table("positive_phrases").items())),
+        negative_phrases=PhraseIndex(list(table("negative_phrases").items())),
+        requests=PhraseIndex(list(table("requests").items())),
         negators=frozenset(strings("negators", "forms")),
         hedges=strings("hedges", "phrases"),
         self_markers=strings("self_markers", "phrases"),
@@ -291,9 +316,8 @@ def skill_cues(masked: str, tokens: tuple[Token, ...], lexicon: Lexicon) -> dict
         for form in {token.normalized, token.dictionary, token.surface}:
             for skill, weight in lexicon.skill_words.get(form, ()):
                 found[skill] = max(found.get(skill, 0.0), weight)
-    for phrase, skill, weight in lexicon.skill_phrases:
-        if phrase in masked:
-            found[skill] = max(found.get(skill, 0.0), weight)
+    for skill, weight in lexicon.skill_phrases.find(masked):
+        found[skill] = max(found.get(skill, 0.0), weight)
     return found
 
 
@@ -334,10 +358,10 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
             positive += pos
             negative += neg
     text = clause.masked
-    positive += sum(w for phrase, w in lexicon.positive_phrases if phrase in text)
-    negative += sum(w for phrase, w in lexicon.negative_phrases if phrase in text)
+    positive += sum(lexicon.positive_phrases.find(text))
+    negative += sum(lexicon.negative_phrases.find(text))
     if clause.role in {"manager", "narrator"}:
-        negative += sum(w for phrase, w in lexicon.requests if phrase in text)
+        negative += sum(lexicon.requests.find(text))
     if any(h in text for h in lexicon.hedges):
         positive, negative = positive * 0.8, negative * 0.8
     if _DENIED.search(text) or _PERMISSION.search(text):

@@ -45,7 +45,7 @@ def extract_keywords(transcript: Transcript, *, limit: int = 10) -> list[str]:
                 proper.add(term)
     scored = {term: _score(term, n, len(spread[term]), term in proper) for term, n in counts.items()}
     ranked = sorted(scored, key=lambda t: (-scored[t], t))
-    return _dedupe(ranked)[:limit]
+    return _dedupe(ranked, limit)
 
 
 def _names(speaker: str) -> set[str]:
@@ -132,12 +132,16 @@ def _score(term: str, count: int, spread: int, proper: bool) -> float:
 _PERSON = re.compile(r"[一-龥々]{1,3}(?:さん|くん|君|様|さま|氏|先生)")
 
 
-def _dedupe(ranked: list[str]) -> list[str]:
-    """Drop a term contained in a better-ranked one (ミナト設備 beats ミナト)."""
+def _dedupe(ranked: list[str], limit: int) -> list[str]:
+    """The first ``limit`` terms, dropping one that a better-ranked term contains or is part of."""
     kept: list[str] = []
+    cores: list[str] = []
     for term in ranked:
         core = _core(term)
-        if any(core in _core(better) or _core(better) in core for better in kept):
+        if any(core in better or better in core for better in cores):
             continue
         kept.append(term)
+        cores.append(core)
+        if len(kept) == limit:
+            break
     return kept
