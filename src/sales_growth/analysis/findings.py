@@ -253,9 +253,13 @@ def _inherited(previous: dict[SkillId, float], clause: Clause) -> dict[SkillId, 
 
 
 _REFERS_BACK = re.compile(r"(?:そこ|それ|あれ|その|あの|そういう|ああいう|そうやって|今の)")
+_ONLY = re.compile(r"ばっかり|ばかり")
+_CONTRARY = re.compile(r"かと思っ(?:て(?:い)?)?たけど|かと思ったら|と思いきや")
 _HYPOTHETICAL = re.compile(r"(?:ないと|なければ|なかったら|としたら|だとしたら)、")
 _PERMISSION = re.compile(r"なくて(?:も)?(?:いい|大丈夫|構わない)")
-_HEARSAY = re.compile(r"(?:みたい|そうです|そうで|らしい|とのこと|って言って|と言って|と聞い|って聞い|だそう)")
+_HEARSAY = re.compile(
+    r"(?:みたい|そうです|そうで|らしい|とのこと|って言って|と言って|と聞い|って聞い|だそう|って、[^、。]{1,10}(?:さん|様)が)"
+)
 
 
 def clauses(transcript: Transcript) -> list[Clause]:
@@ -367,6 +371,11 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
     if _DENIED.search(text) or _PERMISSION.search(text):
         # 「知識が足りないって話じゃない」「無理しなくていい」: denied or permitted, not evaluated.
         return 0.0, 0.0
+    if _ONLY.search(text):
+        positive *= 0.2  # 「説明ばっかり上手くなって」: praise undercut by "only"
+    if _CONTRARY.search(text):
+        # 「落ち込むかと思ってたけど」: the feared thing did not happen.
+        positive, negative = negative, positive
     if _HYPOTHETICAL.search(text):
         negative *= 0.5  # 「わからないと決められない」 explains a consequence; it is not a verdict
     if clause.role != "manager" and _HEARSAY.search(text):
