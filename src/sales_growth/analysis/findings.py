@@ -219,7 +219,7 @@ def _mention_weight(skill: SkillId) -> float:
 
 
 _ENCOURAGEMENT = re.compile(r"自信(?:を)?持って")
-FOCUS_MARGIN = 0.2
+FOCUS_MARGIN = 0.15
 
 
 def _focus(skills: dict[SkillId, float], clause: Clause) -> dict[SkillId, float]:
