@@ -85,6 +85,7 @@ class Lexicon:
     negative_phrases: PhraseIndex[float]
     requests: PhraseIndex[float]
     negators: frozenset[str]
+    descriptive: frozenset[str]
     hedges: tuple[str, ...]
     self_markers: tuple[str, ...]
     customer_markers: tuple[str, ...]
@@ -129,6 +130,7 @@ def load_lexicon() -> Lexicon:
         negative_phrases=PhraseIndex(list(table("negative_phrases").items())),
         requests=PhraseIndex(list(table("requests").items())),
         negators=frozenset(strings("negators", "forms")),
+        descriptive=frozenset(strings("descriptive", "words")),
         hedges=strings("hedges", "phrases"),
         self_markers=strings("self_markers", "phrases"),
         customer_markers=strings("customer_markers", "phrases"),
@@ -348,7 +350,7 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
             elif _is_potential(token) and _completed(tokens, i):
                 positive += 0.6
             continue
-        if not (pos or neg):
+        if not (pos or neg) or (pos and _descriptive(tokens, i, lexicon)):
             continue
         if pos and _permissive(tokens, i):
             # 「聞いてもいい」「〜といい」: permission or a suggestion, not praise.
@@ -382,6 +384,15 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
         # What the junior heard about the customer's situation says little about the junior.
         positive, negative = positive * 0.4, negative * 0.4
     return positive, negative
+
+
+def _descriptive(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
+    token = tokens[index]
+    if token.dictionary not in lexicon.descriptive and token.normalized not in lexicon.descriptive:
+        return False
+    following = tokens[index + 1].dictionary if index + 1 < len(tokens) else ""
+    adverbial = "連用形" in token.pos[5] and following not in {"成る", "なる"}  # 詳しく話そう, not 詳しくなった
+    return adverbial or following == "こと"
 
 
 def _permissive(tokens: tuple[Token, ...], index: int) -> bool:
