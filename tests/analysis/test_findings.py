@@ -196,3 +196,14 @@ def test_being_asked_is_not_the_junior_asking() -> None:
 def test_a_regret_is_a_shortfall() -> None:
     text = _dialogue("課長：決裁者は確認した？", "新人：いえ……あの場で決裁者を聞けばよかったです。")
     assert ("hearing", "challenge") in _findings(text)
+
+
+def test_a_reminder_of_a_good_deed_is_praise() -> None:
+    text = _dialogue(
+        "課長：先週、現場の担当者にまで話を聞きに行ってくれたでしょ。",
+        "新人：はい。",
+        "課長：あれで本音が聞けたじゃない。",
+    )
+    found = _findings(text)
+    assert ("hearing", "strength") in found
+    assert ("hearing", "challenge") not in found

@@ -432,7 +432,8 @@ _DENIED = re.compile(
 
 def _negated(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
     for token in tokens[index + 1 : index + 5]:
-        if token.surface in _PUNCT or token.pos[0] == "補助記号":
+        # Punctuation ends the predicate; so does the past tense: 「聞けたじゃない」 is a reminder, not a denial.
+        if token.surface in _PUNCT or token.pos[0] == "補助記号" or token.dictionary == "た":
             return False
         is_negator = token.normalized in lexicon.negators or token.dictionary in lexicon.negators
         if is_negator and token.pos[0] in {"助動詞", "形容詞"}:  # not the ん of 「んだ」, a particle
