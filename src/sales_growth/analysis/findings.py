@@ -181,7 +181,11 @@ def find_skills(transcript: Transcript) -> SkillReport:
         for skill, weight in skills.items():
             state.mentions[skill] += weight * _mention_weight(skill)
         topic = _merge(topic, skills)
-        inherited = skills or _inherited(_merge(previous_topic, topic), clause)
+        inherited = (
+            _merge(_inherited(_merge(previous_topic, topic), clause), skills)
+            if clause.role == "junior"
+            else (skills or _inherited(_merge(previous_topic, topic), clause))
+        )
         _judge(clause, inherited, lexicon, state, section=section if clause.role == "narrator" else None)
     return _report(state)
 
@@ -251,7 +255,7 @@ def _inherited(previous: dict[SkillId, float], clause: Clause) -> dict[SkillId, 
         return {}
     if "のは" in clause.evidence:  # 「気になったのはその後」 announces what comes next; it does not look back
         return {}
-    return {skill: weight * 0.7 for skill, weight in previous.items() if weight >= 0.6}
+    return {skill: weight * 0.7 for skill, weight in previous.items() if weight >= 0.5}
 
 
 _REFERS_BACK = re.compile(r"(?:そこ|それ|あれ|その|あの|そういう|ああいう|そうやって|今の)")
