@@ -125,7 +125,7 @@ def _score(term: str, count: int, spread: int, proper: bool) -> float:
     length_bonus = min(len(term), 8) / 4
     weight = 1.6 if proper else 1.0
     if _PERSON.fullmatch(term):
-        weight = 1.0  # people matter, but the companies, products and topics say more about the record
+        weight = 0.7  # people matter, but the companies, products and topics say more about the record
     return (math.log1p(count) + 0.5 * math.log1p(spread)) * (1.0 + length_bonus) * weight
 
 
