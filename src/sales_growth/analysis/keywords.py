@@ -118,6 +118,8 @@ def _acceptable(term: str) -> bool:
     # Counts and dates (目標15, アポ10件, 1on1) are figures, not terms; product codes (MX-500) are kept.
     if re.search(r"[0-9０-９]", term) and not re.fullmatch(r"[A-Za-zＡ-Ｚ0-9０-９\-]+", term):
         return False
+    if re.search(r"お疲れ|ありがとう|お願い|ちょうだい|ください", term):
+        return False  # greetings and requests, not terms
     return not re.search(r"[。、！？!?「」\s]", term)
 
 

@@ -8,6 +8,7 @@ from sales_growth.analysis.models import SKILL_LABELS_JA, SkillReport
 from sales_growth.analysis.transcript import Transcript
 
 MAX_CHARS = 400
+_COURTESY = re.compile(r"よろしく|お願いします|ありがとう|お疲れ|失礼します")
 _COMMITMENT = re.compile(
     r"(?:します|しておきます|やります|までに|次回|来週|今週中|明日|確認します|送ります|連絡します)"
 )
@@ -23,7 +24,7 @@ def summarize(transcript: Transcript, report: SkillReport, keywords: list[str]) 
     if challenges:
         sentences.append(f"課題は{challenges}です。")
     if report.primary_challenge:
-        sentences.append(f"特に{SKILL_LABELS_JA[report.primary_challenge]}に重点を置いて話し合いました。")
+        sentences.append(_primary_sentence(report))
     elif not challenges:
         sentences.append("今回の1on1では、大きな課題は挙がりませんでした。")
     step = _next_step(transcript)
@@ -31,6 +32,17 @@ def summarize(transcript: Transcript, report: SkillReport, keywords: list[str]) 
         sentences.append(f"次の行動として「{step}」が挙がりました。")
     text = "".join(sentences[:6])
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
+
+
+def _primary_sentence(report: SkillReport) -> str:
+    label = SKILL_LABELS_JA[report.primary_challenge] if report.primary_challenge else ""
+    evidence = next(
+        (f.evidence for f in report.findings if f.skill == report.primary_challenge and f.polarity == "challenge"), ""
+    )
+    quote = evidence.strip("「」。、…‥ 　")
+    if 6 <= len(quote) <= 45:
+        return f"特に{label}に重点を置き、「{quote}」という点を話し合いました。"
+    return f"特に{label}に重点を置いて話し合いました。"
 
 
 def _topic(transcript: Transcript, keywords: list[str]) -> str:
@@ -53,6 +65,11 @@ def _next_step(transcript: Transcript) -> str | None:
             continue
         for raw in reversed(re.split(r"(?<=[。！？])", utterance.text)):
             sentence = raw.strip()
-            if _COMMITMENT.search(sentence) and 8 <= len(sentence) <= 80 and "？" not in sentence:
+            if (
+                _COMMITMENT.search(sentence)
+                and not _COURTESY.search(sentence)
+                and 8 <= len(sentence) <= 80
+                and "？" not in sentence
+            ):
                 return sentence.rstrip("。")
     return None
