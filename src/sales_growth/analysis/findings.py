@@ -11,7 +11,8 @@ The algorithm, clause by clause:
    shortfall, mistakes and worry, with negation flipping the expression before it (「問題なかった」 is not a
    shortfall, 「聞けなかった」 is one) and a manager's request to do better counting as a challenge.
 4. A clause with polarity but no skill cue takes the skills of the turn before it, so an answer judges what the
-   question asked about (「予算は聞いた？」「いえ、聞けてないです」).
+   question asked about (「予算は聞いた？」「いえ、聞けてないです」); a clause counts only for the skills it is
+   mainly about; in a memo, headings such as 「良かった点」「気になった点」 colour the lines under them.
 
 Scores add up per (skill, polarity); those over a threshold become findings, each with its strongest clause as
 evidence. The primary challenge is the challenge with the most weight, counting how much of the 1on1 is spent
@@ -181,13 +182,16 @@ def find_skills(transcript: Transcript) -> SkillReport:
         for skill, weight in skills.items():
             state.mentions[skill] += weight * _mention_weight(skill)
         topic = _merge(topic, skills)
-        inherited = (
-            _merge(_inherited(_merge(previous_topic, topic), clause), skills)
-            if clause.role == "junior"
-            else (skills or _inherited(_merge(previous_topic, topic), clause))
-        )
-        _judge(clause, inherited, lexicon, state, section=section if clause.role == "narrator" else None)
+        judged = _judged_skills(clause, skills, _merge(previous_topic, topic))
+        _judge(clause, judged, lexicon, state, section=section if clause.role == "narrator" else None)
     return _report(state)
+
+
+def _judged_skills(clause: Clause, own: dict[SkillId, float], context: dict[SkillId, float]) -> dict[SkillId, float]:
+    """A clause's own skills; one that names none borrows the conversation's, and a junior's answer always
+    carries what the question asked about as well (「決めてないです」 answers 「次のアポは決めた？」)."""
+    borrowed = _inherited(context, clause)
+    return _merge(borrowed, own) if clause.role == "junior" else (own or borrowed)
 
 
 _GOOD_HEADING = re.compile(
@@ -196,8 +200,6 @@ _GOOD_HEADING = re.compile(
 _BAD_HEADING = re.compile(
     r"気になった|気になる|課題|改善|反省|懸念|要注意|できていない|問題点|伸びしろ|Bad|More", re.IGNORECASE
 )
-
-
 _HEADING = re.compile(r"(?:点|こと|について|状況|振り返り|所感|近況|アクション|宿題|次回|今後|その他|メモ|[:：])$")
 
 
