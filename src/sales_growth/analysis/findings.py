@@ -441,6 +441,8 @@ def _negated(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
         # Punctuation ends the predicate; so does the past tense: 「聞けたじゃない」 is a reminder, not a denial.
         if token.surface in _PUNCT or token.pos[0] == "補助記号" or token.dictionary == "た":
             return False
+        if token.pos[1] == "準体助詞":
+            return False  # 「一番詳しいんじゃない」 asks for agreement; it does not deny
         is_negator = token.normalized in lexicon.negators or token.dictionary in lexicon.negators
         if is_negator and token.pos[0] in {"助動詞", "形容詞"}:  # not the ん of 「んだ」, a particle
             return True
