@@ -19,6 +19,8 @@ from sales_growth.analysis.reading import read_transcript
         ("A=山田課長、B=小池\nA：先週の訪問は？\nB：はい、2件行きました。\n", "A", "B"),
         ("1on1　佐藤（課長）／田中（入社1年目）\n佐藤：どうだった？\n田中：はい、なんとか。\n", "佐藤", "田中"),
         ("[森]今日はどう？\n[林]はい、大丈夫です。\n[森]じゃあ始めよう。\n", None, None),
+        ("＜佐藤課長＞今日はどう？\n＜田中＞はい、大丈夫です。\n", "佐藤課長", "田中"),
+        ("マネージャー（佐藤）：今日はどう？\n新人（田中）：はい、順調です。\n", "マネージャー", "新人"),
     ],
 )
 def test_speaker_label_styles_are_read(text: str, manager: str | None, junior: str | None) -> None:

@@ -62,12 +62,12 @@ JUNIOR_WORDS = (
 )
 OTHER_WORDS = ("カウンセラー", "counselor", "client", "相談者", "司会", "顧客", "お客様", "客")
 
-_LABEL = r"(?P<label>[^\s:：「」『』、。()（）【】＞>]{1,16}?(?:[ 　][^\s:：「」『』、。()（）【】＞>]{1,8})?)"
-_PAREN = r"(?:[（(](?P<paren>[^）)]{1,20})[）)])?"
-SPEAKER_LINE = re.compile(
-    rf"^[ 　]*(?:[【\[［](?P<bracket>[^】\]］]{{1,16}})[】\]］][ 　]*[:：]?|{_LABEL}[ 　]*{_PAREN}[ 　]*[:：＞>])[ 　]*"
-    r"(?P<text>\S.*)$"
+_LABEL = (
+    r"(?P<label>[^\s:：「」『』、。()（）【】＜＞<>〈〉]{1,16}?(?:[ 　][^\s:：「」『』、。()（）【】＜＞<>〈〉]{1,8})?)"
 )
+_PAREN = r"(?:[（(](?P<paren>[^）)]{1,20})[）)])?"
+_BRACKETED = r"[【\[［＜〈<](?P<bracket>[^】\]］＞〉>]{1,16})[】\]］＞〉>][ 　]*[:：]?"
+SPEAKER_LINE = re.compile(rf"^[ 　]*(?:{_BRACKETED}|{_LABEL}[ 　]*{_PAREN}[ 　]*[:：＞>])[ 　]*(?P<text>\S.*)$")
 QUOTE_LINE = re.compile(r"^[ 　]*(?P<label>[^\s「」:：]{1,8})「(?P<text>.+)」[ 　]*$")
 VTT_VOICE = re.compile(r"<v(?:\.[^ >]*)?\s+(?P<label>[^>]+)>(?P<text>.*?)(?:</v>|$)")
 TIMESTAMP = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{3}\s*-->\s*")
