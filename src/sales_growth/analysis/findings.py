@@ -260,7 +260,7 @@ def _inherited(previous: dict[SkillId, float], clause: Clause) -> dict[SkillId, 
     return {skill: weight * 0.7 for skill, weight in previous.items() if weight >= 0.5}
 
 
-_REFERS_BACK = re.compile(r"(?:そこ|それ|あれ|その|あの|そういう|ああいう|そうやって|今の)")
+_REFERS_BACK = re.compile(r"(?:そこ|それ|あれ|その|あの|そういう|ああいう|そうやって|今の|ここは|これは)")
 _ONLY = re.compile(r"ばっかり|ばかり")
 _CONTRARY = re.compile(r"かと思っ(?:て(?:い)?)?たけど|かと思ったら|と思いきや")
 _HYPOTHETICAL = re.compile(r"(?:ないと|なければ|なかったら|としたら|だとしたら)、")
