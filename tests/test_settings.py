@@ -33,3 +33,11 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     settings = Settings()
     assert settings.data_dir == tmp_path
     assert settings.engine == "llm"
+
+
+def test_the_first_migration_creates_the_data_folder(tmp_path: Path) -> None:
+    from sales_growth.db import upgrade_schema
+
+    data_dir = tmp_path / "fresh" / "data"
+    upgrade_schema(Settings(data_dir=data_dir))
+    assert (data_dir / "sales_growth.db").is_file()

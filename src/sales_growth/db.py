@@ -71,8 +71,7 @@ def create_db_engine(settings: Settings) -> Engine:
     """An engine for the configured database; SQLite gets WAL and foreign keys."""
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        _ensure_sqlite_folder(settings.resolved_database_url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -109,5 +108,15 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade_schema(settings: Settings, revision: str = "head") -> None:
-    """Migrate the configured database to ``revision`` (the latest by default)."""
+    """Migrate the configured database to ``revision`` (the latest by default).
+
+    On a fresh machine the data folder does not exist yet: it is created first, so the first start just works.
+    """
+    _ensure_sqlite_folder(settings.resolved_database_url)
     command.upgrade(alembic_config(settings.resolved_database_url), revision)
+
+
+def _ensure_sqlite_folder(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
