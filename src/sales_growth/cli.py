@@ -8,6 +8,7 @@ import typer
 
 from sales_growth.accounts.cli import users_app
 from sales_growth.analysis.cli import analyze_command, eval_command
+from sales_growth.settings import Settings
 
 app = typer.Typer(
     name="sales-growth",
@@ -38,6 +39,11 @@ def serve(
     settings = get_settings()
     upgrade_schema(settings)
     typer.echo(f"営業グロースAI を http://{host}:{port}/ で起動します（データ: {settings.data_dir.resolve()}）")
+    if not _has_users(settings):
+        typer.echo(
+            "まだユーザーがいません。別の端末で最初の管理者を作成してください: "
+            "sales-growth users add --email admin@example.com --name 管理者 --role admin"
+        )
     uvicorn.run(
         "sales_growth.web.app:create_app",
         factory=True,
@@ -47,6 +53,20 @@ def serve(
         proxy_headers=True,
         log_level="info",
     )
+
+
+def _has_users(settings: Settings) -> bool:
+    from sqlalchemy import func, select
+
+    from sales_growth.accounts.models import User
+    from sales_growth.db import create_db_engine
+
+    engine = create_db_engine(settings)
+    try:
+        with engine.connect() as connection:
+            return bool(connection.scalar(select(func.count()).select_from(User)))
+    finally:
+        engine.dispose()
 
 
 @app.command()
