@@ -61,7 +61,7 @@ async def read_record_input(request: Request, settings: SettingsDep) -> RecordIn
     """A new record from either a JSON body or a multipart upload of one file."""
     limit = settings.max_upload_bytes
     content_type = request.headers.get("content-type", "")
-    declared = int(request.headers.get("content-length") or 0)
+    declared = _declared_length(request)
     if content_type.startswith("multipart/form-data"):
         if declared > limit + _MULTIPART_OVERHEAD:
             raise PayloadTooLargeError(_too_large_message(limit))
@@ -73,6 +73,11 @@ async def read_record_input(request: Request, settings: SettingsDep) -> RecordIn
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInputError("JSON として読み取れませんでした。") from exc
     return _validated(body), None
+
+
+def _declared_length(request: Request) -> int:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else 0
 
 
 async def _read_multipart(request: Request, limit: int) -> RecordInput:
