@@ -420,10 +420,9 @@ def _is_action(token: Token) -> bool:
 
 
 def _is_potential(token: Token) -> bool:
-    # 聞ける, 取れる, 話せる: Sudachi lists potential verbs as their own lemmas ending in -eru.
-    return token.dictionary != token.normalized or token.dictionary.endswith(
-        ("ける", "せる", "てる", "れる", "める", "べる")
-    )
+    # 聞ける, 話せる, 会える: Sudachi lemmatises a potential verb as its own -eru verb and normalises it to the
+    # plain verb (聞ける → 聞く), which an ordinary -eru verb (決める, 伝える) does not do.
+    return token.dictionary != token.normalized and token.pos[4].startswith("下一段")
 
 
 def _completed(tokens: tuple[Token, ...], index: int) -> bool:
