@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
+    llm_timeout_seconds: float = 30.0
+    llm_max_retries: int = 3  # the SDK retries 429, 5xx and timeouts with backoff, honouring Retry-After
+    llm_concurrency: int = 4  # calls at once per process
+    llm_mask_pii: bool = False  # mask emails, phone numbers and person names before sending
 
     # Records and uploads.
     max_upload_bytes: int = 1_000_000

@@ -89,6 +89,7 @@ class AnalysisResult(BaseModel):
     fallback_reason: str | None = None
     model: str | None = None
     prompt_version: str | None = None
+    usage: dict[str, int] | None = None  # tokens spent by an LLM engine
 
 
 class Analyzer(Protocol):

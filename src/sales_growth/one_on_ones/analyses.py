@@ -153,6 +153,8 @@ def _succeed(
                 error=None,
                 model=result.get("model"),
                 prompt_version=result.get("prompt_version"),
+                prompt_tokens=(result.get("usage") or {}).get("prompt_tokens"),
+                completion_tokens=(result.get("usage") or {}).get("completion_tokens"),
                 finished_at=utcnow(),
                 duration_ms=int((time.perf_counter() - started) * 1000),
             )
