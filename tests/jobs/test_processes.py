@@ -3,11 +3,13 @@ Redis. A saved record reaches ``succeeded`` through the real queue, exactly once
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -25,7 +27,7 @@ from sales_growth.db import create_db_engine, create_session_factory, transactio
 from sales_growth.one_on_ones.models import Analysis, OneOnOne
 from sales_growth.settings import Settings
 from tests.conftest import REDIS_TEST_URL, empty_tables, skip_or_fail
-from tests.processes import CLI, app_env, free_port, running, wait_for_health
+from tests.processes import CLI, app_env, free_port, kill, running, wait_for_health
 
 pytestmark = pytest.mark.slow
 
@@ -192,3 +194,76 @@ def _wait_for(settings: Settings, analysis_id: int, timeout: float = 60.0) -> An
     finally:
         engine.dispose()
     raise AssertionError(f"analysis {analysis_id} did not finish in {timeout} s")
+
+
+def test_serve_killed_in_the_middle_of_an_llm_analysis_finishes_it_once_after_restart(tmp_path: Path) -> None:
+    """SIGKILL while the job waits on the LLM; the restarted serve re-runs it, and it succeeds exactly once."""
+    from tests.analysis.llm_engine.fake_server import completion, serve
+    from tests.analysis.llm_engine.test_llm_analyzer import _answer
+
+    settings = Settings(data_dir=tmp_path, env="test")
+    _seed_users(settings)
+    fake_iter = serve()
+    fake = next(fake_iter)
+    hang = threading.Event()
+
+    def stuck() -> tuple[int, dict[str, str], bytes]:
+        hang.wait(30)
+        return completion(_answer())
+
+    fake.script = [stuck]
+    env = app_env(
+        tmp_path,
+        engine="llm",
+        llm_base_url=fake.base_url,
+        llm_model="test-model",
+        llm_max_retries="0",
+        llm_timeout_seconds="60",
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with running([*CLI, "serve", "--port", str(port)], env, tmp_path / "serve1.log") as first:
+            wait_for_health(base)
+            record_id = _create_record(base)
+            _wait_status(settings, record_id, "running")
+            kill(first, signal.SIGKILL)
+        fake.script = [completion(_answer())]
+        hang.set()
+        with running([*CLI, "serve", "--port", str(port)], env, tmp_path / "serve2.log"):
+            wait_for_health(base)
+            analysis = _wait_status(settings, record_id, "succeeded")
+    finally:
+        hang.set()
+        with contextlib.suppress(StopIteration):
+            next(fake_iter)
+    assert analysis.attempts == 2
+    assert analysis.result is not None
+    assert analysis.result["engine"] == "llm"
+    assert analysis.prompt_tokens == 120
+
+
+def _create_record(base: str) -> int:
+    headers = _login(base, "kacho@example.com")
+    members = httpx.get(f"{base}/api/v1/users", params={"role": "member"}, headers=headers, timeout=30).json()
+    body = {"member_id": members["items"][0]["id"], "held_on": "2026-11-02", "content": RECORD}
+    created = httpx.post(f"{base}/api/v1/one-on-ones", json=body, headers=headers, timeout=30)
+    assert created.status_code == 201, created.text
+    record_id: int = created.json()["id"]
+    return record_id
+
+
+def _wait_status(settings: Settings, record_id: int, status: str, timeout: float = 60.0) -> Analysis:
+    engine = create_db_engine(settings)
+    factory = create_session_factory(engine)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with factory() as session:
+                analysis = session.scalars(select(Analysis).where(Analysis.one_on_one_id == record_id)).first()
+                if analysis is not None and analysis.status == status:
+                    return analysis
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"analysis of record {record_id} never became {status}")
