@@ -181,8 +181,9 @@ def find_skills(transcript: Transcript) -> SkillReport:
         skills = _focus(skill_cues(clause.evidence, clause.all_tokens, lexicon), clause)
         for skill, weight in skills.items():
             state.mentions[skill] += weight * _mention_weight(skill)
-        topic = _merge(topic, skills)
-        judged = _judged_skills(clause, skills, _merge(previous_topic, topic))
+        judged = _judged_skills(clause, skills, _merge(previous_topic, _merge(topic, skills)))
+        # What an answer was judged on stays the topic, so that 「そこはもったいなかった」 refers to it.
+        topic = _merge(topic, judged if clause.role == "junior" else skills)
         _judge(clause, judged, lexicon, state, section=section if clause.role == "narrator" else None)
     return _report(state)
 
