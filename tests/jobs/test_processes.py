@@ -65,12 +65,9 @@ def _login(base: str, email: str) -> dict[str, str]:
 
 
 def _record_and_wait(base: str, *, timeout: float = 60.0) -> dict[str, Any]:
+    record_id = _create_record(base)
     headers = _login(base, "kacho@example.com")
-    members = httpx.get(f"{base}/api/v1/users", params={"role": "member"}, headers=headers, timeout=30).json()
-    body = {"member_id": members["items"][0]["id"], "held_on": "2026-11-02", "content": RECORD}
-    created = httpx.post(f"{base}/api/v1/one-on-ones", json=body, headers=headers, timeout=30)
-    assert created.status_code == 201, created.text
-    url = f"{base}/api/v1/one-on-ones/{created.json()['id']}/analysis"
+    url = f"{base}/api/v1/one-on-ones/{record_id}/analysis"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         analysis: dict[str, Any] = httpx.get(url, headers=headers, timeout=30).json()
@@ -141,19 +138,19 @@ def test_a_restarted_serve_finishes_the_analysis_a_killed_process_left_running(t
     victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
-    analysis_id = _running_analysis(settings, worker=f"{socket.gethostname()}:{victim.pid}")
+    record_id = _running_analysis(settings, worker=f"{socket.gethostname()}:{victim.pid}")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with running([*CLI, "serve", "--port", str(port)], app_env(tmp_path), tmp_path / "serve.log"):
         wait_for_health(base)
-        analysis = _wait_for(settings, analysis_id)
-    assert analysis.status == "succeeded", (tmp_path / "serve.log").read_text()
+        analysis = _wait_status(settings, record_id, "succeeded")
     assert analysis.attempts == 2
     assert analysis.result is not None
     assert analysis.result["engine"] == "local"
 
 
 def _running_analysis(settings: Settings, *, worker: str) -> int:
+    """A record whose analysis is claimed by ``worker``; returns the record id."""
     engine = create_db_engine(settings)
     with transaction(create_session_factory(engine)) as session:
         member = session.scalars(select(User).where(User.role == Role.MEMBER)).one()
@@ -173,27 +170,9 @@ def _running_analysis(settings: Settings, *, worker: str) -> int:
             started_at=utcnow(),
         )
         session.add(analysis)
-        session.flush()
-        analysis_id = analysis.id
+        record_id = record.id
     engine.dispose()
-    return analysis_id
-
-
-def _wait_for(settings: Settings, analysis_id: int, timeout: float = 60.0) -> Analysis:
-    engine = create_db_engine(settings)
-    factory = create_session_factory(engine)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            with factory() as session:
-                analysis = session.get(Analysis, analysis_id)
-                assert analysis is not None
-                if analysis.status in {"succeeded", "failed"}:
-                    return analysis
-            time.sleep(0.1)
-    finally:
-        engine.dispose()
-    raise AssertionError(f"analysis {analysis_id} did not finish in {timeout} s")
+    return record_id
 
 
 def test_serve_killed_in_the_middle_of_an_llm_analysis_finishes_it_once_after_restart(tmp_path: Path) -> None:
