@@ -61,3 +61,10 @@ def test_evidence_is_always_verbatim(lines: list[tuple[str, str]]) -> None:
         assert finding.evidence in text
         assert fold(finding.evidence) in fold(text)
     assert all(k in text for k in result.keywords)
+
+
+def test_the_summary_has_three_to_six_sentences_even_for_a_record_without_findings() -> None:
+    text = "課長：今日は雑談にしようか。\n新人：はい、週末は実家に帰っていました。\n"
+    summary = get_local_analyzer().analyze(text, session_date=date(2026, 11, 2)).summary
+    assert 3 <= summary.count("。") <= 6
+    assert len(summary) <= 400

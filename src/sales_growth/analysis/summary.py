@@ -21,6 +21,8 @@ def summarize(transcript: Transcript, report: SkillReport, keywords: list[str]) 
     challenges = _labels(report, "challenge")
     if strengths:
         sentences.append(f"強みとして{strengths}が確認できました。")
+    elif not challenges:
+        sentences.append("記録からは、営業スキルの強みや課題として特定できる発言は見つかりませんでした。")
     if challenges:
         sentences.append(f"課題は{challenges}です。")
     if report.primary_challenge:
