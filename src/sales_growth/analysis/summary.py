@@ -42,7 +42,7 @@ def _primary_sentence(report: SkillReport) -> str:
         (f.evidence for f in report.findings if f.skill == report.primary_challenge and f.polarity == "challenge"), ""
     )
     quote = evidence.strip("「」。、…‥ 　")
-    if 6 <= len(quote) <= 45:
+    if 6 <= len(quote) <= 45 and "。" not in quote:
         return f"特に{label}に重点を置き、「{quote}」という点を話し合いました。"
     return f"特に{label}に重点を置いて話し合いました。"
 
