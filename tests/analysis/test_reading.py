@@ -50,6 +50,37 @@ def test_srt_cues_with_speaker_prefixes_are_read() -> None:
     assert [(u.speaker, u.text) for u in transcript.utterances] == [("課長", "今日は？"), ("新人", "はい。")]
 
 
+def test_a_subtitle_turn_wrapped_over_lines_stays_one_utterance_of_its_speaker() -> None:
+    text = (
+        "1\n00:00:01,000 --> 00:00:05,000\n課長：先週の訪問、\nどうだった？\n\n"
+        "2\n00:00:06,000 --> 00:00:09,000\n新人：はい、予算までは\n聞けました。\n\n"
+        "3\n00:00:10,000 --> 00:00:12,000\nただ決裁者はまだです。\n"
+    )
+    transcript = read_transcript(text, filename="call.srt")
+    assert [(u.role, u.text) for u in transcript.utterances] == [
+        ("manager", "先週の訪問、\nどうだった？"),
+        ("junior", "はい、予算までは\n聞けました。"),
+        ("junior", "ただ決裁者はまだです。"),
+    ]
+    assert all(transcript.source[u.start : u.end] == u.text for u in transcript.utterances)
+
+
+def test_two_named_speakers_are_placed_by_how_they_talk_in_any_trade() -> None:
+    turns = [
+        ("森田 浩二", "じゃあ始めましょうか。先週の入塾面談、どうだった？"),
+        ("佐々木 美咲", "はい。お母様のご心配を最初に伺いました。"),
+        ("森田 浩二", "いいね。志望校の話は出た？"),
+        ("佐々木 美咲", "はい、すみません、そこはまだ聞けていません。"),
+        ("森田 浩二", "次は聞いてみよう。体験授業の日程は決めた？"),
+        ("佐々木 美咲", "はい、来週の土曜でお申し込みいただきました。"),
+    ]
+    cues = [
+        f"{n}\n00:00:{n:02d}.000 --> 00:00:{n:02d}.900\n<v {who}>{line}</v>\n" for n, (who, line) in enumerate(turns)
+    ]
+    transcript = read_transcript("WEBVTT\n\n" + "\n".join(cues), filename="talk.vtt")
+    assert transcript.roles == {"森田 浩二": "manager", "佐々木 美咲": "junior"}
+
+
 def test_a_memo_becomes_narration_without_bullets_or_table_pipes() -> None:
     text = "# 1on1メモ\n日時：2026/10/01\n- 訪問件数は目標に届かず\n| 項目 | 状況 |\n|---|---|\n| 報告 | 遅れ |\n"
     transcript = read_transcript(text, filename="memo.md")

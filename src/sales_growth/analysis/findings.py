@@ -38,7 +38,9 @@ from sales_growth.analysis.transcript import Role, Transcript
 THRESHOLD = 0.6
 SECTION_WEIGHT = 0.8
 JUDGED_ROLES: frozenset[Role] = frozenset({"junior", "manager", "narrator"})
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+# A sentence ends at its final punctuation or at a line break after one; a subtitle cue wrapped over two lines
+# without punctuation stays one sentence.
+_SENTENCE = re.compile(r"(?:[^。！？!?\n]|\n(?=[^\n]))+[。！？!?]*")
 _CLAUSE_BREAK = re.compile(
     r"(?:けれども|けれど|けど|ものの|ですが|んですが|だが|が、|一方で|一方、|ただ、|でも、|しかし、)"
 )
@@ -142,6 +144,7 @@ def load_lexicon() -> Lexicon:
 class Clause:
     utterance: int
     role: Role
+    start: int  # offset of ``evidence`` in the transcript's source
     evidence: str  # verbatim slice of the utterance text
     masked: str  # the same slice with quoted speech blanked out
     tokens: tuple[Token, ...]  # outside quoted speech: they carry the evaluation
@@ -286,6 +289,7 @@ def clauses(transcript: Transcript) -> list[Clause]:
                 Clause(
                     utterance=index,
                     role=utterance.role,
+                    start=utterance.start + start,
                     evidence=evidence,
                     masked=masked[start:end],
                     tokens=tuple(

@@ -216,6 +216,7 @@ def _clean_label(label: str) -> str:
 def _read_vtt(text: str) -> list[_Line]:
     lines: list[_Line] = []
     spans = _line_spans(text)
+    speaker: str | None = None
     for index, (start, end) in enumerate(spans):
         raw = text[start:end]
         if not raw.strip() or raw.startswith(("WEBVTT", "NOTE")) or TIMESTAMP.match(raw) or "-->" in raw:
@@ -224,38 +225,51 @@ def _read_vtt(text: str) -> list[_Line]:
             continue  # a cue identifier line
         voice = VTT_VOICE.search(raw)
         if voice:
-            lines.append(
-                _Line(
-                    _clean_label(voice.group("label")),
-                    *_strip_span(text, start + voice.start("text"), start + voice.end("text")),
-                )
-            )
+            speaker = _clean_label(voice.group("label"))
+            lines.append(_Line(speaker, *_strip_span(text, start + voice.start("text"), start + voice.end("text"))))
             continue
-        lines.extend(_cue_text(text, start, end))
+        line = _cue_text(text, start, end, speaker)
+        if line is not None:
+            speaker = line.speaker
+            _append_cue_line(lines, line, text)
     return lines
 
 
 def _read_srt(text: str) -> list[_Line]:
     lines: list[_Line] = []
+    speaker: str | None = None
     for start, end in _line_spans(text):
         raw = text[start:end]
         if not raw.strip() or CUE_NUMBER.match(raw) or "-->" in raw:
             continue
-        lines.extend(_cue_text(text, start, end))
+        line = _cue_text(text, start, end, speaker)
+        if line is not None:
+            speaker = line.speaker
+            _append_cue_line(lines, line, text)
     return lines
 
 
-def _cue_text(text: str, start: int, end: int) -> list[_Line]:
+def _append_cue_line(lines: list[_Line], line: _Line, text: str) -> None:
+    """A wrapped line of the same cue and speaker joins the line before it, so sentences stay whole."""
+    last = lines[-1] if lines else None
+    between = text[last.end : line.start] if last is not None else "\n\n"
+    if last is not None and last.speaker == line.speaker and not between.strip() and between.count("\n") == 1:
+        last.end = line.end
+        return
+    lines.append(line)
+
+
+def _cue_text(text: str, start: int, end: int, previous: str | None) -> _Line | None:
+    """One line of subtitle text. A line without a speaker label continues the turn of the speaker before it:
+    exports wrap long turns over several lines and cues."""
     raw = text[start:end]
     match = SPEAKER_LINE.match(raw)
     if match and match.group("label") and _plausible_label(match.group("label"), raw):
-        return [_Line(_clean_label(match.group("label")), *_strip_span(text, start + match.start("text"), end))]
+        return _Line(_clean_label(match.group("label")), *_strip_span(text, start + match.start("text"), end))
     if match and match.group("bracket"):
-        return [_Line(_clean_label(match.group("bracket")), *_strip_span(text, start + match.start("text"), end))]
+        return _Line(_clean_label(match.group("bracket")), *_strip_span(text, start + match.start("text"), end))
     span = _strip_span(text, start, end)
-    # A cue without a speaker continues the previous speaker's turn; the caller cannot know it, so it stays
-    # unattributed narration only when nothing else is known.
-    return [_Line(None, *span)] if span[1] > span[0] else []
+    return _Line(previous, *span) if span[1] > span[0] else None
 
 
 def _header_text(text: str, lines: list[_Line]) -> str:
@@ -313,7 +327,8 @@ _FEEDBACK = re.compile(
 )
 _DEFERENCE = re.compile(r"^(?:はい|すみません|ありがとうございます|承知|わかりました|了解です)")
 _SALES_CONTEXT = re.compile(
-    r"(?:商談|訪問|提案|お客様|顧客|受注|失注|案件|アポ|見積|営業|契約|クロージング|ヒアリング)"
+    r"(?:商談|訪問|提案|お客様|お客さん|顧客|受注|失注|成約|案件|アポ|見積|営業|契約|申込|申し込み|クロージング|ヒアリング"
+    r"|先方|面談|問い合わせ|見込み|担当の|売上|目標|数字|ご担当|お母様|お父様|施主|院長|先生)"
 )
 
 
