@@ -167,10 +167,15 @@ class _State:
 
 def find_skills(transcript: Transcript) -> SkillReport:
     """The junior's strengths and challenges in ``transcript``, and the primary challenge."""
-    if not any(u.role in {"junior", "narrator"} for u in transcript.utterances):
-        return SkillReport(findings=[], primary_challenge=None)
-    lexicon = load_lexicon()
+    return _report(tally(transcript))
+
+
+def tally(transcript: Transcript) -> _State:
+    """The rules' scores per (skill, polarity) over the whole record, with each one's best clause."""
     state = _State()
+    if not any(u.role in {"junior", "narrator"} for u in transcript.utterances):
+        return state
+    lexicon = load_lexicon()
     topic: dict[SkillId, float] = {}
     previous_topic: dict[SkillId, float] = {}
     current = -1
@@ -188,7 +193,7 @@ def find_skills(transcript: Transcript) -> SkillReport:
         # What an answer was judged on stays the topic, so that 「そこはもったいなかった」 refers to it.
         topic = _merge(topic, judged if clause.role == "junior" else skills)
         _judge(clause, judged, lexicon, state, section=section if clause.role == "narrator" else None)
-    return _report(state)
+    return state
 
 
 def _judged_skills(clause: Clause, own: dict[SkillId, float], context: dict[SkillId, float]) -> dict[SkillId, float]:
