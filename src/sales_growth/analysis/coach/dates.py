@@ -136,15 +136,14 @@ Resolver = Callable[[re.Match[str], date], date | None]
 
 @lru_cache(maxsize=8)
 def _rules(next_one_on_one_days: int) -> list[tuple[re.Pattern[str], Resolver]]:
-    next_one_on_one = timedelta(days=next_one_on_one_days)
     return [
         (
             re.compile(r"次(?:回|の)?(?:の)?\s*(?:1\s*on\s*1|ワンオンワン|面談)", re.IGNORECASE),
-            lambda m, d: _deadline(d, d + next_one_on_one),
+            lambda m, d: next_one_on_one_date(d, next_one_on_one_days),
         ),
         (re.compile(r"(今週|来週|再来週)の?([月火水木金土日])曜?日?"), _weekday_of_week),
         (re.compile(r"(今週|来週|再来週)(?:中|末|いっぱい|の終わり)"), _end_of_week),
-        (re.compile(r"([月火水木金])曜日?(?=まで|までに|に|中|の|、|$)"), _next_weekday),
+        (re.compile(r"(?<!毎週)(?<!毎週の)([月火水木金])曜日?(?=まで|までに|に|中|の|、|$)"), _next_weekday),
         (re.compile(r"(今月|来月)(?:末|中|いっぱい|の終わり)|月末"), _end_of_month),
         (re.compile(r"来月(?:頭|初め|はじめ|早々|上旬)"), lambda m, d: business_day_on_or_after(_month_start(d, 1))),
         (re.compile(r"(\d{1,3})営業日"), lambda m, d: _business_days(d, int(m.group(1)))),
@@ -164,6 +163,11 @@ def _rules(next_one_on_one_days: int) -> list[tuple[re.Pattern[str], Resolver]]:
         (re.compile(r"明日|あした|あす(?=まで|中|の|に|、|。)"), lambda m, d: add_business_days(d, 1)),
         (re.compile(r"今日|本日"), lambda m, d: business_day_on_or_after(d)),
     ]
+
+
+def next_one_on_one_date(today: date, days: int = NEXT_ONE_ON_ONE_DAYS) -> date:
+    """The expected date of the next 1on1, as a deadline: ``days`` after today, on a business day."""
+    return _deadline(today, today + timedelta(days=days))
 
 
 def _business_days(today: date, days: int) -> date | None:
