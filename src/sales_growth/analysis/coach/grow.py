@@ -35,7 +35,14 @@ from sales_growth.analysis.coach.commitments import (
 )
 from sales_growth.analysis.coach.dates import describe, find_due_date, next_one_on_one_date
 from sales_growth.analysis.coach.grounding import Grounding, ground, quote
-from sales_growth.analysis.coach.models import CoachContext, CoachReply, DialogueOutcome, Stage, Turn
+from sales_growth.analysis.coach.models import (
+    CoachContext,
+    CoachReply,
+    DialogueOutcome,
+    Stage,
+    StreamReset,
+    Turn,
+)
 from sales_growth.analysis.models import SKILL_LABELS_JA
 
 MAX_COMMITMENTS = 6
@@ -109,7 +116,7 @@ class BuiltinCoach:
         state, content = _replay(context, history)
         return CoachReply(content=content, stage=_STAGE_OF[state.asked], outcome=state.outcome())
 
-    def stream_reply(self, context: CoachContext, history: list[Turn]) -> Iterator[str | CoachReply]:
+    def stream_reply(self, context: CoachContext, history: list[Turn]) -> Iterator[str | StreamReset | CoachReply]:
         reply = self.reply(context, history)
         yield reply.content
         yield reply

@@ -62,6 +62,12 @@ class CoachReply(BaseModel):
     fallback_reason: str | None = None  # set when the LLM coach could not answer and the built-in one did
 
 
+class StreamReset(BaseModel):
+    """In a streamed reply: the text so far is void (the LLM failed midway); the built-in coach's reply follows."""
+
+    reason: str
+
+
 class PlannedItem(BaseModel):
     """One item of the action plan a dialogue produces."""
 
@@ -89,8 +95,10 @@ class Coach(Protocol):
         """The answer to the junior's newest message."""
         ...
 
-    def stream_reply(self, context: CoachContext, history: list[Turn]) -> Iterator[str | CoachReply]:
-        """The answer in pieces of text as they come, then the whole :class:`CoachReply` as the last item."""
+    def stream_reply(self, context: CoachContext, history: list[Turn]) -> Iterator[str | StreamReset | CoachReply]:
+        """The answer in pieces of text as they come, then the whole :class:`CoachReply` as the last item.
+
+        A :class:`StreamReset` voids the pieces before it: the answer starts again (from the built-in coach)."""
         ...
 
     def outcome(self, context: CoachContext, history: list[Turn]) -> DialogueOutcome:
