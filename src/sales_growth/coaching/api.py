@@ -171,7 +171,7 @@ def agree_plan(plan_id: int, session: SessionDep, user: CurrentUser, now: NowDep
 def update_item(item_id: int, changes: ItemUpdate, session: SessionDep, user: CurrentUser, now: NowDep) -> ItemOut:
     """項目の進捗（todo・doing・done）とメモ、内容を更新します（本人だけ）。"""
     item = service.update_item(session, user, item_id, changes, now=now)
-    return _item_out(item, service.author_names(session, [item.plan]), service.today_in_japan(now))
+    return _item_out(item, service.author_names(session, [item]), service.today_in_japan(now))
 
 
 @router.delete("/action-items/{item_id}", status_code=204)
@@ -190,7 +190,7 @@ def add_comment(item_id: int, body: CommentIn, session: SessionDep, user: Curren
 
 def _plan_out(session: Session, plan: ActionPlan, now: datetime) -> PlanOut:
     today = service.today_in_japan(now)
-    names = service.author_names(session, [plan])
+    names = service.author_names(session, plan.items)
     items = [_item_out(item, names, today) for item in plan.items]
     return PlanOut(
         id=plan.id,

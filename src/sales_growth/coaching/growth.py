@@ -150,7 +150,7 @@ def _last_one_on_ones(session: Session, member_ids: list[int]) -> dict[int, date
         .where(OneOnOne.member_id.in_(member_ids))
         .group_by(OneOnOne.member_id)
     )
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def _open_and_overdue(session: Session, member_ids: list[int], today: date) -> dict[int, tuple[int, int]]:
@@ -175,9 +175,7 @@ def _challenge_counts(session: Session, member_ids: list[int]) -> dict[int, Coun
     if not member_ids:
         return {}
     records = dict(
-        session.execute(select(OneOnOne.id, OneOnOne.member_id).where(OneOnOne.member_id.in_(member_ids)))
-        .tuples()
-        .all()
+        session.execute(select(OneOnOne.id, OneOnOne.member_id).where(OneOnOne.member_id.in_(member_ids))).all()
     )
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for record_id, result in _latest_results(session, list(records)).items():

@@ -10,6 +10,7 @@ stores the reply.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -417,12 +418,12 @@ def add_comment(session: Session, actor: User, item_id: int, body: str) -> ItemC
     return comment
 
 
-def author_names(session: Session, plans: list[ActionPlan]) -> dict[int, str]:
-    """The names of everyone who commented on these plans, in one query."""
-    ids = {c.author_id for plan in plans for item in plan.items for c in item.comments}
+def author_names(session: Session, items: Iterable[ActionPlanItem]) -> dict[int, str]:
+    """The names of everyone who commented on these items, in one query."""
+    ids = {c.author_id for item in items for c in item.comments}
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples().all())
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
 def is_overdue(item: ActionPlanItem, today: date) -> bool:
