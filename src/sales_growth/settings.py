@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     embedded_worker: bool = True  # serve consumes jobs itself; turn off where separate workers run
     embedded_workers: int = 2
 
+    # Coaching dialogues.
+    dialogue_max_turns: int = 20  # the member's messages in one dialogue
+    dialogue_message_max_chars: int = 1000
+    next_one_on_one_days: int = 14  # what 「次の1on1まで」 means, in days
+
     # Database pool (PostgreSQL only).
     db_pool_size: int = 10
     db_max_overflow: int = 10

@@ -58,3 +58,33 @@ def require_admin(actor: User) -> None:
     if not can_administer(actor):
         record_event("permission_denied", actor_id=actor.id, required="admin")
         raise PermissionDeniedError
+
+
+# Coaching: the dialogue is the member's own (psychological safety); the plan it produces is shared.
+
+
+def can_read_dialogue(actor: User, member_id: int) -> bool:
+    """A dialogue's text: the member only. Managers and admins never read it."""
+    return actor.id == member_id
+
+
+def can_see_dialogue_exists(actor: User, member_id: int) -> bool:
+    """That a dialogue exists, and its status: the member and admins. Managers get 404, as if there were none."""
+    return actor.id == member_id or can_administer(actor)
+
+
+def can_change_plan(actor: User, member_id: int) -> bool:
+    """A plan's items (edits, progress, agreement): the member only, even above them no one changes them."""
+    return actor.id == member_id
+
+
+def can_comment_on_plan(session: Session, actor: User, member_id: int) -> bool:
+    """Comments on a member's items: their managers (the whole line above them) and admins, not the member."""
+    if actor.id == member_id or actor.role == Role.MEMBER:
+        return False
+    return can_see_user(session, actor, member_id)
+
+
+def can_see_team(actor: User) -> bool:
+    """A team picture: managers (their subtree) and admins (everyone)."""
+    return actor.role in {Role.MANAGER, Role.ADMIN}

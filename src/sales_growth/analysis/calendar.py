@@ -22,3 +22,17 @@ def add_business_days(start: date, days: int) -> date:
         if is_business_day(current):
             remaining -= 1
     return current
+
+
+def business_day_on_or_before(day: date) -> date:
+    """``day`` when it is a business day, else the business day before it (deadlines move earlier)."""
+    while not is_business_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def business_day_on_or_after(day: date) -> date:
+    """``day`` when it is a business day, else the next business day."""
+    while not is_business_day(day):
+        day += timedelta(days=1)
+    return day

@@ -76,6 +76,24 @@ class ActionItem(BaseModel):
     steps: list[str] = Field(min_length=1, max_length=4)
 
 
+class OpenItem(BaseModel):
+    """An action item still open from the member's previous plan, as the progress reader needs it."""
+
+    id: int
+    title: str
+    skill: SkillId | None = None
+    who: list[str] = Field(default_factory=list)
+
+
+class ItemProgress(BaseModel):
+    """What a new record says about an open item of the previous plan, with the record's own words."""
+
+    item_id: int
+    title: str
+    status: Literal["done", "in_progress", "not_done"]
+    evidence: str = Field(min_length=1, description="A verbatim excerpt of the new record")
+
+
 class AnalysisResult(BaseModel):
     """The result of analysing one 1on1 record."""
 
@@ -90,6 +108,8 @@ class AnalysisResult(BaseModel):
     model: str | None = None
     prompt_version: str | None = None
     usage: dict[str, int] | None = None  # tokens spent by an LLM engine
+    # Progress on the previous plan's open items, where the record speaks of them (set by the analysis job).
+    item_progress: list[ItemProgress] | None = None
 
 
 class Analyzer(Protocol):

@@ -15,6 +15,7 @@ from sales_growth.analysis.models import SKILL_IDS, ActionItem, SkillId, SkillRe
 from sales_growth.analysis.transcript import Transcript
 
 MAX_ACTIONS = 6
+NO_CUSTOMER = "担当顧客"  # what {customer} becomes when the record names none
 _CUSTOMER = re.compile(
     r"(?:株式会社|\(株\)|（株）)?[ァ-ヴー・A-Za-z一-龥々]{2,}(?:株式会社|商事|物産|工業|製作所|建設|産業|電機|設備|運輸|物流|"
     r"食品|製薬|病院|クリニック|薬局|ホテル|銀行|学園|学校|ホーム|システム|ロジスティクス|精工|化学|ラボ|工務店)"
@@ -78,7 +79,12 @@ def main_customer(transcript: Transcript, keywords: list[str]) -> str:
     found: list[str] = _CUSTOMER.findall(transcript.source)
     if found:
         return max(set(found), key=found.count) + "様"
-    return "担当顧客"
+    return NO_CUSTOMER
+
+
+def company_names(text: str) -> list[str]:
+    """Company-like names in ``text`` in reading order (「青葉電機」「株式会社ミドリ」), as written."""
+    return [match.group() for match in _CUSTOMER.finditer(text)]
 
 
 def _looks_like_company(name: str) -> bool:

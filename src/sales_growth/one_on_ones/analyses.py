@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sales_growth import jobs
-from sales_growth.analysis.models import Analyzer
+from sales_growth.analysis.models import Analyzer, OpenItem
+from sales_growth.analysis.progress import progress_on
 from sales_growth.db import transaction, utcnow
 from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
 from sales_growth.settings import Settings
@@ -71,7 +72,7 @@ def run(factory: sessionmaker[Session], settings: Settings, analysis_id: int) ->
     claim = _claim(factory, analysis_id)
     if claim is None:
         return
-    attempt, text, held_on = claim
+    attempt, text, held_on, open_items = claim
     stop = threading.Event()
     beat = threading.Thread(
         target=_heartbeat, args=(factory, analysis_id, attempt, stop, settings), daemon=True, name="heartbeat"
@@ -80,6 +81,8 @@ def run(factory: sessionmaker[Session], settings: Settings, analysis_id: int) ->
     started = time.perf_counter()
     try:
         result = analyzer_for(settings).analyze(text, session_date=held_on)
+        if open_items:
+            result = result.model_copy(update={"item_progress": progress_on(text, open_items)})
     except Exception as exc:  # any engine failure is retried, then reported; it never escapes the job
         logger.warning("analysis %s attempt %s failed: %s", analysis_id, attempt, type(exc).__name__)
         _retry_or_fail(factory, settings, analysis_id, attempt, _reason(exc))
@@ -97,7 +100,7 @@ def analyzer_for(settings: Settings) -> Analyzer:
     return get_analyzer(settings)
 
 
-def _claim(factory: sessionmaker[Session], analysis_id: int) -> tuple[int, str, Any] | None:
+def _claim(factory: sessionmaker[Session], analysis_id: int) -> tuple[int, str, Any, list[OpenItem]] | None:
     with transaction(factory) as session:
         now = utcnow()
         claimed = session.execute(
@@ -116,11 +119,18 @@ def _claim(factory: sessionmaker[Session], analysis_id: int) -> tuple[int, str, 
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return None
         row = session.execute(
-            select(Analysis.attempts, OneOnOne.content, OneOnOne.held_on)
+            select(Analysis.attempts, OneOnOne.id, OneOnOne.content, OneOnOne.held_on)
             .join(OneOnOne, OneOnOne.id == Analysis.one_on_one_id)
             .where(Analysis.id == analysis_id)
         ).one()
-        return row.attempts, row.content, row.held_on
+        return row.attempts, row.content, row.held_on, _open_items(session, row.id)
+
+
+def _open_items(session: Session, record_id: int) -> list[OpenItem]:
+    """The previous plan's open items, whose progress the analysis notes where the record speaks of them."""
+    from sales_growth.coaching.service import open_items_for_progress  # coaching builds on records: no cycle
+
+    return open_items_for_progress(session, record_id)
 
 
 def _still_ours(analysis_id: int, attempt: int) -> Any:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from sales_growth.accounts.deps import CurrentUser
+from sales_growth.accounts.deps import CurrentUser, NowDep
 from sales_growth.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from sales_growth.one_on_ones import analyses, service
 from sales_growth.one_on_ones.models import Analysis, OneOnOne
@@ -113,19 +114,33 @@ def _out(record: OneOnOne, analysis: Analysis | None, *, with_result: bool = Tru
     return out
 
 
+def _out_with_review(session: Session, record: OneOnOne, analysis: Analysis | None, now: datetime) -> RecordOut:
+    """One record with the previous plan's open items (the caller may see the record, so also the plan)."""
+    from sales_growth.coaching import service as coaching
+
+    out = _out(record, analysis)
+    today = coaching.today_in_japan(now)
+    out.previous_open_items = [
+        coaching.open_item_out(item, today).model_dump(mode="json")
+        for item in coaching.previous_open_items(session, record)
+    ]
+    return out
+
+
 @router.post("/one-on-ones", status_code=201, openapi_extra=_CREATE_BODY)
 def create_record(
     payload: Annotated[RecordInput, Depends(read_record_input)],
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
+    now: NowDep,
 ) -> RecordOut:
-    """1on1の記録を保存します（JSON またはファイルのアップロード）。"""
+    """1on1の記録を保存します（JSON またはファイルのアップロード）。前回の行動計画の未完了項目も返します。"""
     data, upload = payload
     record, analysis = service.create_record(
         session, user, data, max_bytes=settings.max_upload_bytes, engine=settings.engine, upload=upload
     )
-    return _out(record, analysis)
+    return _out_with_review(session, record, analysis, now)
 
 
 @router.get("/one-on-ones")
@@ -149,9 +164,10 @@ def list_records(
 
 
 @router.get("/one-on-ones/{record_id}")
-def get_record(record_id: int, session: SessionDep, user: CurrentUser) -> RecordOut:
+def get_record(record_id: int, session: SessionDep, user: CurrentUser, now: NowDep) -> RecordOut:
+    """1件の記録と最新の分析。前回の行動計画で、この記録の時点で未完了だった項目も返します。"""
     record = service.get_record(session, user, record_id)
-    return _out(record, analyses.latest(session, record.id))
+    return _out_with_review(session, record, analyses.latest(session, record.id), now)
 
 
 @router.patch("/one-on-ones/{record_id}")

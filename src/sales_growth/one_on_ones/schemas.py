@@ -68,6 +68,8 @@ class RecordOut(BaseModel):
     upload: UploadInfo | None = None
     # The latest analysis run of this record.
     analysis: dict[str, Any] | None = None
+    # The previous plan's items still open when this record was made, for review (single-record answers only).
+    previous_open_items: list[dict[str, Any]] | None = None
 
 
 class RecordList(BaseModel):

@@ -63,6 +63,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _include_routers(app: FastAPI) -> None:
     from sales_growth.accounts.api import router as accounts_router
     from sales_growth.accounts.pages import router as accounts_pages_router
+    from sales_growth.coaching.api import router as coaching_router
     from sales_growth.one_on_ones.api import router as one_on_ones_router
     from sales_growth.ops.api import router as ops_router
 
@@ -70,6 +71,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_router)
     app.include_router(accounts_pages_router)
     app.include_router(one_on_ones_router)
+    app.include_router(coaching_router)
 
 
 def _error_body(code: str, message: str, **extra: object) -> dict[str, object]:

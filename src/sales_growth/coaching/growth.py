@@ -1,0 +1,184 @@
+"""A member's growth per skill over time, and a manager's team picture. Each answer takes a fixed number of
+queries, whatever the number of records or members (batched with ``IN``, never one query per row)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from sales_growth.accounts import policy
+from sales_growth.accounts.models import User
+from sales_growth.analysis.models import SKILL_IDS, SKILL_LABELS_JA
+from sales_growth.coaching.models import ActionPlan, ActionPlanItem, ItemStatus
+from sales_growth.coaching.schemas import Completion, GrowthOut, GrowthPoint, SkillCount, TeamMemberOut, TeamOut
+from sales_growth.errors import NotFoundError, PermissionDeniedError
+from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
+
+SMOOTHING = 0.5  # weight of the newest 1on1 in the exponential smoothing
+DONE_ACTION_WEIGHT = 0.5  # what one completed action of a skill adds to that 1on1's observation
+TOP_CHALLENGES = 3
+
+
+def member_growth(session: Session, actor: User, member_id: int, *, today: date) -> GrowthOut:
+    """Per skill, a score from 0 to 100 over the member's 1on1s in date order, and the action completion rate.
+
+    The score of a skill at one 1on1 comes from that 1on1's observation of the skill:
+
+        x = Σ confidence of its strengths − Σ confidence of its challenges + 0.5 × actions of the skill
+            completed from that 1on1's plan,   clipped to [−1, 1]
+
+    smoothed over the 1on1s that observed the skill (s₁ = x₁, sₙ = 0.5·xₙ + 0.5·sₙ₋₁), so one good or bad day
+    moves the line halfway, and drawn as ``50 + 50·s``: 50 is neutral, above it a strength, below a challenge.
+    A 1on1 that says nothing of a skill adds no point to its line. Each 1on1 counts with its latest successful
+    analysis. The completion rate is done items over all items of the member's plans.
+    """
+    if not policy.can_see_user(session, actor, member_id):
+        raise NotFoundError("メンバーが見つかりません。")
+    records = session.execute(
+        select(OneOnOne.id, OneOnOne.held_on)
+        .where(OneOnOne.member_id == member_id)
+        .order_by(OneOnOne.held_on, OneOnOne.id)
+    ).all()
+    results = _latest_results(session, [r.id for r in records])
+    items = _items_of(session, [member_id])
+    done_by_record: dict[int, Counter[str]] = defaultdict(Counter)
+    for item in items:
+        if item.status == ItemStatus.DONE:
+            done_by_record[item.one_on_one_id][item.skill] += 1
+    lines = _smoothed_lines([(r.held_on, results.get(r.id), done_by_record[r.id]) for r in records])
+    return GrowthOut(
+        member_id=member_id,
+        skills=lines,
+        labels={skill: SKILL_LABELS_JA[skill] for skill in lines},  # type: ignore[index]
+        action_completion=_completion(items, today),
+        one_on_ones=len(records),
+    )
+
+
+def _observation(result: dict[str, Any] | None, done: Counter[str]) -> dict[str, float]:
+    raw: dict[str, float] = defaultdict(float)
+    for finding in (result or {}).get("findings", []):
+        sign = 1.0 if finding["polarity"] == "strength" else -1.0
+        raw[finding["skill"]] += sign * float(finding["confidence"])
+    for skill, count in done.items():
+        raw[skill] += DONE_ACTION_WEIGHT * count
+    return {skill: max(-1.0, min(1.0, value)) for skill, value in raw.items() if skill in SKILL_IDS}
+
+
+def _smoothed_lines(episodes: list[tuple[date, dict[str, Any] | None, Counter[str]]]) -> dict[str, list[GrowthPoint]]:
+    smoothed: dict[str, float] = {}
+    lines: dict[str, list[GrowthPoint]] = {}
+    for held_on, result, done in episodes:
+        for skill, x in _observation(result, done).items():
+            previous = smoothed.get(skill)
+            smoothed[skill] = x if previous is None else SMOOTHING * x + (1 - SMOOTHING) * previous
+            lines.setdefault(skill, []).append(GrowthPoint(date=held_on, score=round(50 + 50 * smoothed[skill], 1)))
+    return {skill: lines[skill] for skill in SKILL_IDS if skill in lines}
+
+
+def _latest_results(session: Session, record_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The result of each record's latest successful analysis, in two queries at most."""
+    if not record_ids:
+        return {}
+    newest = (
+        select(func.max(Analysis.id))
+        .where(Analysis.one_on_one_id.in_(record_ids), Analysis.status == AnalysisStatus.SUCCEEDED)
+        .group_by(Analysis.one_on_one_id)
+    )
+    rows = session.execute(select(Analysis.one_on_one_id, Analysis.result).where(Analysis.id.in_(newest)))
+    return {row.one_on_one_id: row.result for row in rows if row.result}
+
+
+def _items_of(session: Session, member_ids: list[int]) -> list[Any]:
+    query = (
+        select(ActionPlanItem.skill, ActionPlanItem.status, ActionPlanItem.due_date, ActionPlan.one_on_one_id)
+        .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
+        .where(ActionPlan.member_id.in_(member_ids))
+    )
+    return list(session.execute(query).all())
+
+
+def _completion(items: list[Any], today: date) -> Completion:
+    done = sum(1 for i in items if i.status == ItemStatus.DONE)
+    overdue = sum(1 for i in items if i.status != ItemStatus.DONE and i.due_date < today)
+    return Completion(total=len(items), done=done, overdue=overdue, rate=round(done / len(items), 3) if items else None)
+
+
+def team(session: Session, actor: User, *, today: date) -> TeamOut:
+    """Everyone in the manager's whole subtree (everyone, for an admin), each with their last 1on1, open and
+    overdue items, and the skills most often a challenge in their 1on1s."""
+    if not policy.can_see_team(actor):
+        raise PermissionDeniedError("チームの状況を見られるのは上司と管理者です。")
+    members = list(
+        session.scalars(
+            select(User).where(User.id.in_(policy.visible_user_ids(actor)), User.id != actor.id).order_by(User.id)
+        )
+    )
+    ids = [m.id for m in members]
+    last = _last_one_on_ones(session, ids)
+    counts = _open_and_overdue(session, ids, today)
+    challenges = _challenge_counts(session, ids)
+    items = [
+        TeamMemberOut(
+            id=m.id,
+            name=m.name,
+            email=m.email,
+            role=m.role,
+            manager_id=m.manager_id,
+            last_one_on_one=last.get(m.id),
+            open_items=counts.get(m.id, (0, 0))[0],
+            overdue_items=counts.get(m.id, (0, 0))[1],
+            frequent_challenges=[
+                SkillCount(skill=skill, label=SKILL_LABELS_JA[skill], count=count)  # type: ignore[index]
+                for skill, count in challenges.get(m.id, Counter()).most_common(TOP_CHALLENGES)
+            ],
+        )
+        for m in members
+    ]
+    return TeamOut(items=items, total=len(items))
+
+
+def _last_one_on_ones(session: Session, member_ids: list[int]) -> dict[int, date]:
+    if not member_ids:
+        return {}
+    query = (
+        select(OneOnOne.member_id, func.max(OneOnOne.held_on))
+        .where(OneOnOne.member_id.in_(member_ids))
+        .group_by(OneOnOne.member_id)
+    )
+    return dict(session.execute(query).all())
+
+
+def _open_and_overdue(session: Session, member_ids: list[int], today: date) -> dict[int, tuple[int, int]]:
+    if not member_ids:
+        return {}
+    is_open = ActionPlanItem.status != ItemStatus.DONE
+    query = (
+        select(
+            ActionPlan.member_id,
+            func.sum(case((is_open, 1), else_=0)),
+            func.sum(case((is_open & (ActionPlanItem.due_date < today), 1), else_=0)),
+        )
+        .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
+        .where(ActionPlan.member_id.in_(member_ids))
+        .group_by(ActionPlan.member_id)
+    )
+    return {member: (int(open_ or 0), int(overdue or 0)) for member, open_, overdue in session.execute(query)}
+
+
+def _challenge_counts(session: Session, member_ids: list[int]) -> dict[int, Counter[str]]:
+    """How many of each member's 1on1s found each skill a challenge (a 1on1 counts a skill once)."""
+    if not member_ids:
+        return {}
+    records = dict(
+        session.execute(select(OneOnOne.id, OneOnOne.member_id).where(OneOnOne.member_id.in_(member_ids))).all()
+    )
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for record_id, result in _latest_results(session, list(records)).items():
+        skills = {f["skill"] for f in result.get("findings", []) if f["polarity"] == "challenge"}
+        counts[records[record_id]].update(s for s in skills if s in SKILL_IDS)
+    return counts
