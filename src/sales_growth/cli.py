@@ -8,6 +8,7 @@ import typer
 
 from sales_growth.accounts.cli import users_app
 from sales_growth.analysis.cli import analyze_command, eval_command
+from sales_growth.ops.cli import audit_app
 from sales_growth.settings import Settings
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.command("analyze")(analyze_command)
 app.command("eval")(eval_command)
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()

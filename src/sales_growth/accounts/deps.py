@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request
 
 from sales_growth.accounts import policy, tokens
@@ -46,6 +47,9 @@ def get_current_user(request: Request, session: SessionDep, settings: SettingsDe
     user = tokens.resolve(session, value, kind, settings=settings, now=now) if value else None
     if user is None:
         raise AuthenticationError(headers={"WWW-Authenticate": "Bearer"})
+    # Read by the access log, the audit of refusals and the maintenance gate (request.state crosses threads).
+    request.state.user_id = user.id
+    structlog.contextvars.bind_contextvars(user_id=user.id)
     return user
 
 

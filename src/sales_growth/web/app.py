@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sales_growth import __version__
 from sales_growth.db import create_db_engine, create_session_factory
-from sales_growth.errors import DomainError
+from sales_growth.errors import DomainError, PermissionDeniedError
 from sales_growth.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = create_session_factory(app.state.engine)
     _add_error_handlers(app)
     _include_routers(app)
+    _add_middleware(app)
     return app
 
 
@@ -60,13 +61,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine.dispose()
 
 
+def _add_middleware(app: FastAPI) -> None:
+    """Outermost last: the request context wraps everything, so every log line and audit event carries it."""
+    from sales_growth.ops.context import RequestContextMiddleware
+
+    app.add_middleware(RequestContextMiddleware)
+
+
 def _include_routers(app: FastAPI) -> None:
     from sales_growth.accounts.api import router as accounts_router
     from sales_growth.accounts.pages import router as accounts_pages_router
     from sales_growth.one_on_ones.api import router as one_on_ones_router
     from sales_growth.ops.api import router as ops_router
+    from sales_growth.ops.audit_api import router as audit_router
 
     app.include_router(ops_router)
+    app.include_router(audit_router)
     app.include_router(accounts_router)
     app.include_router(accounts_pages_router)
     app.include_router(one_on_ones_router)
@@ -76,9 +86,27 @@ def _error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}, "detail": message}
 
 
+async def _audit_denial(request: Request, exc: PermissionDeniedError) -> None:
+    """Every 403 goes to the audit log, in its own transaction (the refused request's one rolls back)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from sales_growth.ops.audit import record_denial
+
+    await run_in_threadpool(
+        record_denial,
+        request.app.state.session_factory,
+        actor_id=getattr(request.state, "user_id", None),
+        method=request.method,
+        path=request.url.path,
+        reason=exc.message,
+    )
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, PermissionDeniedError):
+            await _audit_denial(request, exc)
         return JSONResponse(_error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
