@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from sales_growth.accounts.cli import users_app
+from sales_growth.accounts.cli import accounts_app, users_app
 from sales_growth.analysis.cli import analyze_command, eval_command
 from sales_growth.ops.cli import audit_app
 from sales_growth.settings import Settings
@@ -24,6 +24,7 @@ app.command("analyze")(analyze_command)
 app.command("eval")(eval_command)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(accounts_app, name="accounts")
 
 
 @app.command()

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from sales_growth.accounts.models import Role
 from sales_growth.cli import app
 from sales_growth.db import utcnow
 from sales_growth.ops import audit
