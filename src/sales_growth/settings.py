@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     embedded_worker: bool = True  # serve consumes jobs itself; turn off where separate workers run
     embedded_workers: int = 2
 
+    # Operations.
+    maintenance_cache_seconds: float = 2.0  # how stale a web process's view of maintenance mode may be
+
     # Database pool (PostgreSQL only).
     db_pool_size: int = 10
     db_max_overflow: int = 10

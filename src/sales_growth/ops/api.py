@@ -27,3 +27,25 @@ def health(request: Request) -> JSONResponse:
         "checks": {"database": {"status": database, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}},
     }
     return JSONResponse(body, status_code=200 if database == "ok" else 503)
+
+
+@router.get("/api/v1/maintenance")
+def maintenance_status(request: Request) -> dict[str, object]:
+    """メンテナンスの状態と、予告中のメンテナンス（ログイン不要: ページがバナーを表示するため）。"""
+    from sales_growth.db import utcnow
+    from sales_growth.ops.gate import current_status
+
+    status = current_status(request)
+    return {
+        "active": status.active,
+        "message": status.notice() if status.active else None,
+        "until": status.until,
+        "banner": status.banner(utcnow()),
+        "announcement": {
+            "start": status.announcement_start,
+            "end": status.announcement_end,
+            "message": status.announcement_message,
+        }
+        if status.announcement_start
+        else None,
+    }

@@ -60,3 +60,61 @@ def export(
         )
     if out is not None:
         typer.echo(f"{count}件の監査ログを書き出しました: {out}")
+
+
+maintenance_app = typer.Typer(help="メンテナンスモードと予告", no_args_is_help=True)
+
+
+@maintenance_app.command("on")
+def maintenance_on(
+    message: Annotated[str | None, typer.Option(help="利用者に表示するメッセージ")] = None,
+    until: Annotated[str | None, typer.Option(help="終了予定（YYYY-MM-DDTHH:MM、日本時間）")] = None,
+) -> None:
+    """メンテナンスモードにします。管理者以外のリクエストは 503 とメッセージを受け取ります。"""
+    from sales_growth.db import utcnow
+    from sales_growth.ops import maintenance
+
+    end = parse_moment(until, option="--until") if until else None
+    with _session() as session:
+        status = maintenance.turn_on(session, message=message, until=end, now=utcnow())
+    typer.echo(f"メンテナンスモードにしました（各Webプロセスには数秒で反映されます）: {status.notice()}")
+
+
+@maintenance_app.command("off")
+def maintenance_off() -> None:
+    """メンテナンスモードを終了します。"""
+    from sales_growth.db import utcnow
+    from sales_growth.ops import maintenance
+
+    with _session() as session:
+        maintenance.turn_off(session, now=utcnow())
+    typer.echo("メンテナンスモードを終了しました。")
+
+
+@maintenance_app.command("announce")
+def maintenance_announce(
+    start: Annotated[str, typer.Option(help="開始日時（日本時間）")],
+    end: Annotated[str, typer.Option(help="終了日時（日本時間）")],
+    message: Annotated[str, typer.Option(help="お知らせの本文")],
+) -> None:
+    """次回のメンテナンスを予告します。終了までの間、各ページにお知らせが表示されます。"""
+    from sales_growth.ops import maintenance
+
+    begins, ends = parse_moment(start, option="--start"), parse_moment(end, option="--end")
+    if ends <= begins:
+        _fail("--end は --start より後の日時にしてください。")
+    with _session() as session:
+        status = maintenance.announce(session, start=begins, end=ends, message=message)
+    typer.echo(f"予告しました: {status.banner(begins)}")
+
+
+@maintenance_app.command("status")
+def maintenance_status() -> None:
+    """メンテナンスの状態と予告を表示します。"""
+    from sales_growth.db import utcnow
+    from sales_growth.ops import maintenance
+
+    with _session() as session:
+        status = maintenance.read_status(session)
+    typer.echo(f"メンテナンス中: {status.notice()}" if status.active else "メンテナンス中ではありません。")
+    typer.echo(status.banner(utcnow()) or "予告はありません。")

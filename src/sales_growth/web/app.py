@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sales_growth import __version__
 from sales_growth.db import create_db_engine, create_session_factory
 from sales_growth.errors import DomainError, PermissionDeniedError
+from sales_growth.ops.maintenance import StatusCache
 from sales_growth.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
+    app.state.maintenance = StatusCache(app.state.session_factory, ttl_seconds=settings.maintenance_cache_seconds)
     _add_error_handlers(app)
     _include_routers(app)
     _add_middleware(app)
@@ -64,7 +66,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _add_middleware(app: FastAPI) -> None:
     """Outermost last: the request context wraps everything, so every log line and audit event carries it."""
     from sales_growth.ops.context import RequestContextMiddleware
+    from sales_growth.ops.gate import MaintenanceMiddleware
 
+    app.add_middleware(MaintenanceMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
 
