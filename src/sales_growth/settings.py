@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     lockout_minutes: int = 30
     login_attempts_per_address: int = 20
     login_window_seconds: int = 300
+    login_attempts_per_account: int = 10  # attempts for one email address per window, whoever makes them
+    expensive_requests_per_user: int = 30  # record creations and re-analyses per user per window
+    expensive_requests_per_address: int = 120
+    expensive_window_seconds: int = 60
     token_idle_minutes: int = 120
     token_lifetime_hours: int = 24
     session_idle_minutes: int = 60

@@ -18,7 +18,7 @@ from sales_growth.db import utcnow
 from sales_growth.ops import audit
 from sales_growth.ops.models import AuditEvent
 from sales_growth.settings import Settings
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, form_csrf_token, make_user
 from tests.personas import Personas
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -54,7 +54,9 @@ def test_a_failed_login_is_recorded_although_the_request_fails(api: TestClient, 
 
 def test_a_failed_form_login_is_recorded_too(api: TestClient, db_session: Session) -> None:
     make_user(db_session, email="form@example.com")
-    api.post("/login", data={"email": "form@example.com", "password": "wrong-password"})
+    token = form_csrf_token(api.get("/login").text)
+    data = {"email": "form@example.com", "password": "wrong-password", "csrf_token": token}
+    assert api.post("/login", data=data).status_code == 401
     assert len(_events(db_session, "login_failed")) == 1
 
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from sales_growth.accounts.deps import CurrentUser
+from sales_growth.accounts.deps import CurrentUser, ExpensiveUser
 from sales_growth.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from sales_growth.one_on_ones import analyses, service
 from sales_growth.one_on_ones.models import Analysis, OneOnOne
@@ -118,7 +118,7 @@ def create_record(
     payload: Annotated[RecordInput, Depends(read_record_input)],
     session: SessionDep,
     settings: SettingsDep,
-    user: CurrentUser,
+    user: ExpensiveUser,
 ) -> RecordOut:
     """1on1の記録を保存します（JSON またはファイルのアップロード）。"""
     data, upload = payload
@@ -174,7 +174,7 @@ def get_analysis(record_id: int, session: SessionDep, user: CurrentUser) -> Anal
 
 
 @router.post("/one-on-ones/{record_id}/analysis", status_code=202)
-def start_analysis(record_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> AnalysisOut:
+def start_analysis(record_id: int, session: SessionDep, settings: SettingsDep, user: ExpensiveUser) -> AnalysisOut:
     """分析をやり直します。以前の分析は履歴として残ります。"""
     analysis = service.reanalyse(session, user, record_id, engine=settings.engine)
     return AnalysisOut.model_validate(analyses.as_dict(analysis))

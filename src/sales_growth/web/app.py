@@ -67,8 +67,11 @@ def _add_middleware(app: FastAPI) -> None:
     """Outermost last: the request context wraps everything, so every log line and audit event carries it."""
     from sales_growth.ops.context import RequestContextMiddleware
     from sales_growth.ops.gate import MaintenanceMiddleware
+    from sales_growth.ops.security import CSRFMiddleware, SecurityHeadersMiddleware
 
+    app.add_middleware(CSRFMiddleware)
     app.add_middleware(MaintenanceMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
 
