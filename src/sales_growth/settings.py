@@ -65,6 +65,9 @@ class Settings(BaseSettings):
 
     # Operations.
     maintenance_cache_seconds: float = 2.0  # how stale a web process's view of maintenance mode may be
+    health_min_free_disk_mb: int = 500  # /health reports the disk down below this much free space in DATA_DIR
+    otlp_endpoint: str | None = None  # OpenTelemetry traces to this OTLP/HTTP endpoint when set
+    log_level: str = "INFO"
 
     # Database pool (PostgreSQL only).
     db_pool_size: int = 10

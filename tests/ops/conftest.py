@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sales_growth.settings import Settings, get_settings
+from tests.analysis.llm_engine.fake_server import FakeLLM, serve
 
 
 @pytest.fixture
@@ -22,3 +23,9 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunn
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    """An OpenAI-compatible server on loopback (the one the LLM engine's own tests use)."""
+    yield from serve()

@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sales_growth.db import transaction, utcnow
+from sales_growth.ops import metrics
 from sales_growth.ops.models import AuditEvent
 
 _log = structlog.get_logger("sales_growth.audit")
@@ -96,6 +97,7 @@ def record_event(
     )
     session.add(event)
     session.flush()
+    metrics.observe_login(action, details.get("reason"))
     _log.info("audit", action=action, outcome=event.outcome, actor_id=actor_id, target_id=target_id)
     return event
 

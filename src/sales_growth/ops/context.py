@@ -7,11 +7,16 @@ dependencies and the threadpool they run in.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sales_growth.ops.logs import access_fields
+
+_access = structlog.get_logger("sales_growth.access")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's request id is kept when it is short and plain (it ends up in logs and headers), else replaced.
@@ -25,7 +30,8 @@ def new_request_id(incoming: str | None) -> str:
 
 
 class RequestContextMiddleware:
-    """Binds ``request_id`` and ``client_ip`` for the request and returns the id as ``X-Request-ID``."""
+    """Binds ``request_id`` and ``client_ip`` for the request, returns the id as ``X-Request-ID`` and writes the
+    request's one access log line."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -41,10 +47,16 @@ class RequestContextMiddleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id, client_ip=client[0] if client else None)
         scope.setdefault("state", {})["request_id"] = request_id
+        status = [500]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                status[0] = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _access.info("request", **access_fields(scope, status[0], time.perf_counter() - started))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,8 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sales_growth import __version__
 from sales_growth.db import create_db_engine, create_session_factory
 from sales_growth.errors import DomainError, PermissionDeniedError
+from sales_growth.ops import metrics, tracing
 from sales_growth.ops.maintenance import StatusCache
 from sales_growth.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +34,25 @@ _HTTP_MESSAGES_JA = {
 }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (the process settings by default). The schema must already be migrated."""
+def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None) -> FastAPI:
+    """Build the app for ``settings`` (the process settings by default). The schema must already be migrated.
+
+    Traces go to ``SALES_GROWTH_OTLP_ENDPOINT`` when it is set, or to ``span_exporter`` (tests).
+    """
     settings = settings or get_settings()
     app = FastAPI(title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
+    metrics.install()
+    metrics.watch_engine(app.state.engine)
     app.state.maintenance = StatusCache(app.state.session_factory, ttl_seconds=settings.maintenance_cache_seconds)
     _add_error_handlers(app)
     _include_routers(app)
     _add_middleware(app)
+    provider = tracing.tracer_provider(settings, span_exporter)
+    if provider is not None:
+        tracing.instrument_app(app, app.state.engine, provider)
     return app
 
 
@@ -72,6 +85,7 @@ def _add_middleware(app: FastAPI) -> None:
     app.add_middleware(CSRFMiddleware)
     app.add_middleware(MaintenanceMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
 
