@@ -8,7 +8,7 @@ import typer
 
 from sales_growth.accounts.cli import accounts_app, users_app
 from sales_growth.analysis.cli import analyze_command, eval_command
-from sales_growth.ops.cli import audit_app, maintenance_app
+from sales_growth.ops.cli import audit_app, backup_app, maintenance_app
 from sales_growth.settings import Settings
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(maintenance_app, name="maintenance")
+app.add_typer(backup_app, name="backup")
 
 
 @app.command()

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     # Operations.
     maintenance_cache_seconds: float = 2.0  # how stale a web process's view of maintenance mode may be
     health_min_free_disk_mb: int = 500  # /health reports the disk down below this much free space in DATA_DIR
+    backup_dir: Path | None = None  # default: DATA_DIR/backups
+    backup_keep_days: int = 7
+    backup_interval_hours: float = 24.0  # the periodic task takes a backup when the newest is this old
+    backup_schedule: bool = True  # run the periodic backup in the workers
+    backup_s3_bucket: str | None = None  # also copy each scheduled backup there (credentials: the AWS_* variables)
+    backup_s3_prefix: str = "sales-growth/"
+    backup_s3_endpoint_url: str | None = None  # for S3-compatible stores (MinIO and the like)
     otlp_endpoint: str | None = None  # OpenTelemetry traces to this OTLP/HTTP endpoint when set
     log_level: str = "INFO"
 
@@ -85,6 +92,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'sales_growth.db').resolve()}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def is_sqlite(self) -> bool:
