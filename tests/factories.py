@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -52,3 +53,10 @@ def make_token(
 
 def auth_headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def form_csrf_token(html: str) -> str:
+    """The ``csrf_token`` hidden field of a page's form."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no csrf_token field"
+    return match.group(1)

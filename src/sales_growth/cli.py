@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from sales_growth.accounts.cli import users_app
+from sales_growth.accounts.cli import accounts_app, users_app
 from sales_growth.analysis.cli import analyze_command, eval_command
+from sales_growth.ops.cli import audit_app, backup_app, maintenance_app
 from sales_growth.settings import Settings
 
 app = typer.Typer(
@@ -22,6 +23,10 @@ app.add_typer(db_app, name="db")
 app.command("analyze")(analyze_command)
 app.command("eval")(eval_command)
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(maintenance_app, name="maintenance")
+app.add_typer(backup_app, name="backup")
 
 
 @app.command()
@@ -34,9 +39,11 @@ def serve(
     import uvicorn
 
     from sales_growth.db import upgrade_schema
+    from sales_growth.ops.logs import configure_logging
     from sales_growth.settings import get_settings
 
     settings = get_settings()
+    configure_logging(level=settings.log_level)
     upgrade_schema(settings)
     typer.echo(f"営業グロースAI を http://{host}:{port}/ で起動します（データ: {settings.data_dir.resolve()}）")
     if not _has_users(settings):
@@ -51,7 +58,9 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        log_config=None,  # keep the JSON logging configured above
+        access_log=False,  # the app writes one access line per request, with the request and user ids
     )
 
 
@@ -73,19 +82,38 @@ def _has_users(settings: Settings) -> bool:
 def worker(
     workers: Annotated[int, typer.Option(help="並列に処理するジョブ数")] = 2,
     periodic: Annotated[bool, typer.Option(help="定期タスク（取りこぼしの回収）も実行する")] = True,
+    metrics_port: Annotated[int | None, typer.Option(help="Prometheus の /metrics を公開するポート")] = None,
 ) -> None:
     """ジョブを処理するワーカーだけを起動します（スケールアウト用）。"""
     from sales_growth import jobs
     from sales_growth.db import upgrade_schema
     from sales_growth.one_on_ones import analyses
+    from sales_growth.ops import metrics
+    from sales_growth.ops.logs import configure_logging
     from sales_growth.settings import get_settings
 
     settings = get_settings()
+    configure_logging(level=settings.log_level)
     upgrade_schema(settings)
+    metrics.install()
+    _trace_worker(settings)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port)
     jobs.configure(settings)
     analyses.recover_orphans(jobs.job_session_factory(), settings)
     typer.echo(f"ワーカーを起動します（並列数 {workers}、定期タスク {'あり' if periodic else 'なし'}）")
     jobs.run_consumer(workers=workers, periodic=periodic)
+
+
+def _trace_worker(settings: Settings) -> None:
+    """With an OTLP endpoint, the worker traces its outgoing LLM calls (and its queries) too."""
+    from sales_growth.ops import tracing
+
+    provider = tracing.tracer_provider(settings)
+    if provider is not None:
+        tracing.instrument_process(provider)
 
 
 @db_app.command("upgrade")

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     lockout_minutes: int = 30
     login_attempts_per_address: int = 20
     login_window_seconds: int = 300
+    login_attempts_per_account: int = 10  # attempts for one email address per window, whoever makes them
+    expensive_requests_per_user: int = 30  # record creations and re-analyses per user per window
+    expensive_requests_per_address: int = 120
+    expensive_window_seconds: int = 60
     token_idle_minutes: int = 120
     token_lifetime_hours: int = 24
     session_idle_minutes: int = 60
@@ -63,6 +67,18 @@ class Settings(BaseSettings):
     dialogue_max_turns: int = 20  # the member's messages in one dialogue
     dialogue_message_max_chars: int = 1000
     next_one_on_one_days: int = 14  # what 「次の1on1まで」 means, in days
+    # Operations.
+    maintenance_cache_seconds: float = 2.0  # how stale a web process's view of maintenance mode may be
+    health_min_free_disk_mb: int = 500  # /health reports the disk down below this much free space in DATA_DIR
+    backup_dir: Path | None = None  # default: DATA_DIR/backups
+    backup_keep_days: int = 7
+    backup_interval_hours: float = 24.0  # the periodic task takes a backup when the newest is this old
+    backup_schedule: bool = True  # run the periodic backup in the workers
+    backup_s3_bucket: str | None = None  # also copy each scheduled backup there (credentials: the AWS_* variables)
+    backup_s3_prefix: str = "sales-growth/"
+    backup_s3_endpoint_url: str | None = None  # for S3-compatible stores (MinIO and the like)
+    otlp_endpoint: str | None = None  # OpenTelemetry traces to this OTLP/HTTP endpoint when set
+    log_level: str = "INFO"
 
     # Database pool (PostgreSQL only).
     db_pool_size: int = 10
@@ -80,6 +96,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'sales_growth.db').resolve()}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy.orm import Session
 
 from sales_growth.accounts.deps import SESSION_COOKIE
 from sales_growth.db import utcnow
 from sales_growth.settings import Settings
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, form_csrf_token, make_user
 from tests.personas import make_app
 
 
@@ -31,10 +32,22 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
+def _post_login(client: TestClient, email: str, password: str) -> Response:
+    token = form_csrf_token(client.get("/login").text)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
 def _log_in(client: TestClient, email: str, password: str = DEFAULT_PASSWORD) -> str:
-    response = client.post("/login", data={"email": email, "password": password})
+    response = _post_login(client, email, password)
     assert response.status_code == 303
     return response.headers["set-cookie"]
+
+
+def csrf_token_for(client: TestClient) -> str:
+    """The session-bound token, as a page of the logged-in browser would embed it."""
+    from sales_growth.ops.security import session_token
+
+    return session_token("test-secret-key", client.cookies.get(SESSION_COOKIE) or "")
 
 
 def test_the_login_form_is_japanese_and_has_no_inline_script(client: TestClient) -> None:
@@ -62,7 +75,7 @@ def test_the_session_cookie_logs_the_browser_in(client: TestClient, email: str) 
 
 
 def test_a_wrong_password_shows_the_form_again_with_the_generic_message(client: TestClient, email: str) -> None:
-    response = client.post("/login", data={"email": email, "password": "wrong-password"})
+    response = _post_login(client, email, "wrong-password")
     assert response.status_code == 401
     assert "メールアドレスまたはパスワードが正しくありません" in response.text
 
@@ -70,7 +83,8 @@ def test_a_wrong_password_shows_the_form_again_with_the_generic_message(client: 
 def test_logout_ends_the_session(client: TestClient, email: str) -> None:
     _log_in(client, email)
     stolen = client.cookies.get(SESSION_COOKIE)
-    assert client.post("/logout").status_code == 303
+    token = csrf_token_for(client)
+    assert client.post("/logout", headers={"X-CSRF-Token": token}).status_code == 303
     client.cookies.set(SESSION_COOKIE, stolen or "")
     assert client.get("/api/v1/me").status_code == 401
 

@@ -27,8 +27,11 @@ def dialogue(api: TestClient, personas: Personas, settings: Settings) -> int:
     return dialogue_id
 
 
-def _safety_events(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [entry for entry in logs if entry.get("action") == "safety_event"]
+def _safety_events(api: TestClient, personas: Personas) -> list[dict[str, Any]]:
+    """The safety events of the audit log, as an admin sees them, oldest first."""
+    body = api.get("/api/v1/audit-events", params={"action": "safety_event"}, headers=personas.headers["admin"]).json()
+    events: list[dict[str, Any]] = sorted(body["items"], key=lambda e: e["id"])
+    return events
 
 
 def test_distress_stops_the_coaching_and_answers_with_care(api: TestClient, personas: Personas, dialogue: int) -> None:
@@ -46,10 +49,11 @@ def test_a_safety_event_is_recorded_without_the_message_text(
 ) -> None:
     with capture_logs() as logs:
         say(api, personas, dialogue, DISTRESS)
-    (event,) = _safety_events(logs)
-    assert (event["actor_id"], event["target_id"], event["level"]) == (personas.id("A1"), dialogue, "distress")
-    assert set(event["cues"]) == {"at_the_limit", "sleep_and_body", "getting_to_work"}
-    dumped = json.dumps(event, ensure_ascii=False, default=str)
+    (event,) = _safety_events(api, personas)
+    assert (event["actor_id"], event["target_type"], event["target_id"]) == (personas.id("A1"), "dialogue", dialogue)
+    assert event["details"]["level"] == "distress"
+    assert set(event["details"]["cues"]) == {"at_the_limit", "sleep_and_body", "getting_to_work"}
+    dumped = json.dumps([event, logs], ensure_ascii=False, default=str)
     for fragment in ("限界", "眠れ", "会社", "つらい"):
         assert fragment not in dumped
 
@@ -57,20 +61,18 @@ def test_a_safety_event_is_recorded_without_the_message_text(
 def test_thoughts_of_self_harm_are_a_crisis_with_the_emergency_number(
     api: TestClient, personas: Personas, dialogue: int
 ) -> None:
-    with capture_logs() as logs:
-        reply = say(api, personas, dialogue, "もう消えたいと思うことがあります")["reply"]
+    reply = say(api, personas, dialogue, "もう消えたいと思うことがあります")["reply"]
     assert "119" in reply["content"]
-    assert _safety_events(logs)[0]["level"] == "crisis"
+    assert _safety_events(api, personas)[0]["details"]["level"] == "crisis"
 
 
 def test_after_a_stop_the_coach_does_not_resume_coaching(api: TestClient, personas: Personas, dialogue: int) -> None:
     say(api, personas, dialogue, DISTRESS)
-    with capture_logs() as logs:
-        later = say(api, personas, dialogue, FLOW[0])["reply"]
+    later = say(api, personas, dialogue, FLOW[0])["reply"]
     assert later["engine"] == "safety"
     assert "お休みしています" in later["content"]
     assert YORISOI_HOTLINE in later["content"]
-    assert _safety_events(logs) == []  # an ordinary message is no new event
+    assert len(_safety_events(api, personas)) == 1  # an ordinary message is no new event
 
 
 def test_the_member_keeps_their_words_and_the_stopped_dialogue_can_still_become_a_plan(
@@ -90,11 +92,10 @@ def test_the_manager_learns_nothing_of_it(api: TestClient, personas: Personas, d
 
 
 def test_ordinary_business_words_do_not_stop_the_coaching(api: TestClient, personas: Personas, dialogue: int) -> None:
-    with capture_logs() as logs:
-        turn = say(api, personas, dialogue, "値引きはもう限界なので、限界利益を見て提案し直したいです")
+    turn = say(api, personas, dialogue, "値引きはもう限界なので、限界利益を見て提案し直したいです")
     assert turn["reply"]["engine"] == "local"
     assert turn["dialogue"]["status"] == "open"
-    assert _safety_events(logs) == []
+    assert _safety_events(api, personas) == []
 
 
 @pytest.fixture

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from sales_growth.accounts import service
-from sales_growth.accounts.deps import AdminUser, CurrentUser, NowDep, bearer_token
+from sales_growth.accounts.deps import AdminUser, CurrentUser, NowDep, app_limiter, bearer_token, client_address
+from sales_growth.accounts.events import record_event
 from sales_growth.accounts.models import Role, TokenKind
-from sales_growth.accounts.ratelimit import InMemoryRateLimiter, RateLimiter
+from sales_growth.accounts.ratelimit import enforce
 from sales_growth.accounts.schemas import TokenOut, TokenRequest, UserCreate, UserList, UserOut, UserUpdate
 from sales_growth.errors import DomainError, RateLimitedError
 from sales_growth.settings import Settings
@@ -19,36 +20,47 @@ from sales_growth.web.deps import SessionDep, SettingsDep
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-def login_limiter(request: Request, settings: Settings) -> RateLimiter:
-    """The app's login limiter, made on first use (swap in a shared one by setting ``app.state.login_limiter``)."""
-    limiter: RateLimiter | None = getattr(request.app.state, "login_limiter", None)
-    if limiter is None:
-        limiter = InMemoryRateLimiter(
-            limit=settings.login_attempts_per_address, window_seconds=settings.login_window_seconds
-        )
-        request.app.state.login_limiter = limiter
-    return limiter
+LOGIN_RATE_MESSAGE = "ログインの試行が多すぎます。しばらく待ってから再度お試しください。"
 
 
-def check_login_rate(request: Request, settings: Settings) -> None:
-    address = request.client.host if request.client else "unknown"
-    retry_after = login_limiter(request, settings).hit(f"login:{address}", time.monotonic())
-    if retry_after is not None:
-        raise RateLimitedError(
-            "ログインの試行が多すぎます。しばらく待ってから再度お試しください。",
-            headers={"Retry-After": str(int(retry_after))},
-        )
+def check_login_rate(request: Request, session: Session, settings: Settings, email: str) -> None:
+    """Per address and per account (the address typed, known or not: no enumeration), before any password check.
+
+    A refusal is audited as ``rate_limited``; the caller commits before re-raising, as for failed logins.
+    """
+    address = client_address(request)
+    by_address = app_limiter(
+        request,
+        settings,
+        "login-address",
+        limit=settings.login_attempts_per_address,
+        window=settings.login_window_seconds,
+    )
+    by_account = app_limiter(
+        request,
+        settings,
+        "login-account",
+        limit=settings.login_attempts_per_account,
+        window=settings.login_window_seconds,
+    )
+    account = email.strip().lower()[:254]
+    for limiter, key, scope in ((by_address, address, "address"), (by_account, account, "account")):
+        try:
+            enforce(limiter, key, LOGIN_RATE_MESSAGE)
+        except RateLimitedError:
+            record_event("rate_limited", session=session, limit="login", scope=scope)
+            raise
 
 
 @router.post("/auth/token")
 def create_token(
     body: TokenRequest, request: Request, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> TokenOut:
-    check_login_rate(request, settings)
     try:
+        check_login_rate(request, session, settings, body.email)
         issued = service.login(session, body.email, body.password, TokenKind.API, settings=settings, now=now)
     except DomainError:
-        session.commit()  # a failed attempt must still count towards the lockout
+        session.commit()  # a failed attempt must still count towards the lockout, and its audit event must stay
         raise
     return TokenOut(access_token=issued.value, expires_at=issued.expires_at)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 users_app = typer.Typer(help="ユーザーの管理", no_args_is_help=True)
+JST = ZoneInfo("Asia/Tokyo")
 
 
 def _fail(message: str) -> NoReturn:
@@ -135,3 +138,103 @@ def import_users(file: Annotated[Path, typer.Argument(help="CSV: email,name,role
     for result in results:
         if result.generated_password:
             typer.echo(f"{result.email}\t初期パスワード: {result.generated_password}（この表示は一度きりです）")
+
+
+accounts_app = typer.Typer(help="アカウントの見直し（90日未使用・権限の棚卸し）", no_args_is_help=True)
+
+_ROLE_JA = {"admin": "管理者", "manager": "マネージャー", "member": "メンバー"}
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M") if moment else "なし"
+
+
+@accounts_app.command("inactive")
+def inactive(
+    days: Annotated[int, typer.Option(min=1, help="この日数ログインのないアカウント")] = 90,
+    deactivate: Annotated[bool, typer.Option(help="対象を無効にする（管理者は報告のみ）")] = False,
+) -> None:
+    """N日間ログインのないアカウントを表示し、--deactivate で無効にします（管理者は無効にしません）。"""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sales_growth.accounts import reviews
+    from sales_growth.db import utcnow
+
+    now = utcnow()
+    with _session() as session:
+        users = reviews.inactive_users(session, days=days, now=now)
+        done = {u.id for u in reviews.deactivate_inactive(session, users, days=days, now=now)} if deactivate else set()
+        table = Table(
+            "ID", "メールアドレス", "名前", "役割", "最終ログイン", "対応", title=f"{days}日間ログインのないアカウント"
+        )
+        for user in users:
+            table.add_row(
+                str(user.id),
+                user.email,
+                user.name,
+                _ROLE_JA.get(user.role, user.role),
+                _when(user.last_login_at),
+                _action(user.id in done, is_admin=user.role == "admin", deactivate=deactivate),
+            )
+    if not users:
+        typer.echo(f"{days}日間ログインのないアカウントはありません。")
+        return
+    Console(width=160).print(table)
+    summary = (
+        f"{len(users)}件（無効化 {len(done)}件）" if deactivate else f"{len(users)}件（--deactivate で無効化できます）"
+    )
+    typer.echo(summary)
+
+
+def _action(done: bool, *, is_admin: bool, deactivate: bool) -> str:
+    if is_admin:
+        return "管理者のため報告のみ"
+    if done:
+        return "無効にしました"
+    return "無効化の候補" if not deactivate else ""
+
+
+@accounts_app.command("review")
+def review(as_csv: Annotated[bool, typer.Option("--csv", help="CSVで出力する")] = False) -> None:
+    """全ユーザーの役割・上司・最終ログインを一覧にします（月次の権限棚卸し）。"""
+    import csv
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from sales_growth.accounts import reviews
+
+    with _session() as session:
+        rows = reviews.review_rows(session)
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["id", "email", "name", "role", "manager_email", "is_active", "last_login_at", "created_at"])
+        for row in rows:
+            last = row.last_login_at.isoformat() if row.last_login_at else ""
+            writer.writerow(
+                [
+                    row.id,
+                    row.email,
+                    row.name,
+                    row.role,
+                    row.manager_email,
+                    row.is_active,
+                    last,
+                    row.created_at.isoformat(),
+                ]
+            )
+        return
+    table = Table("ID", "メールアドレス", "名前", "役割", "上司", "状態", "最終ログイン", title="権限の棚卸し")
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.email,
+            row.name,
+            _ROLE_JA.get(row.role, row.role),
+            row.manager_email,
+            "有効" if row.is_active else "無効",
+            _when(row.last_login_at),
+        )
+    Console(width=160).print(table)
+    typer.echo(f"{len(rows)}人（管理者 {sum(r.role == 'admin' for r in rows)}人）")

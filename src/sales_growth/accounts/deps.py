@@ -9,12 +9,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Request
 
 from sales_growth.accounts import policy, tokens
 from sales_growth.accounts.models import TokenKind, User
+from sales_growth.accounts.ratelimit import RateLimiter, enforce, make_limiter
 from sales_growth.db import utcnow
 from sales_growth.errors import AuthenticationError
+from sales_growth.settings import Settings
 from sales_growth.web.deps import SessionDep, SettingsDep
 
 SESSION_COOKIE = "sg_session"
@@ -46,6 +49,9 @@ def get_current_user(request: Request, session: SessionDep, settings: SettingsDe
     user = tokens.resolve(session, value, kind, settings=settings, now=now) if value else None
     if user is None:
         raise AuthenticationError(headers={"WWW-Authenticate": "Bearer"})
+    # Read by the access log, the audit of refusals and the maintenance gate (request.state crosses threads).
+    request.state.user_id = user.id
+    structlog.contextvars.bind_contextvars(user_id=user.id)
     return user
 
 
@@ -58,3 +64,38 @@ def get_admin_user(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin_user)]
+
+
+# --- rate limits -----------------------------------------------------------------------------------------------
+
+EXPENSIVE_RATE_MESSAGE = "短時間に処理の依頼が多すぎます。しばらく待ってから再度お試しください。"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def app_limiter(request: Request, settings: Settings, name: str, *, limit: int, window: float) -> RateLimiter:
+    """The app's limiter called ``name``, made on first use (in Redis when ``REDIS_URL`` is set)."""
+    limiters: dict[str, RateLimiter] = request.app.state.__dict__.setdefault("rate_limiters", {})
+    if name not in limiters:
+        limiters[name] = make_limiter(settings.redis_url, name=name, limit=limit, window_seconds=window)
+    return limiters[name]
+
+
+def get_expensive_user(request: Request, user: CurrentUser, settings: SettingsDep) -> User:
+    """The current user, counted against the limits of expensive work (records, re-analyses): per user and per
+    address; 429 with ``Retry-After`` beyond them."""
+    window = settings.expensive_window_seconds
+    per_user = app_limiter(
+        request, settings, "expensive-user", limit=settings.expensive_requests_per_user, window=window
+    )
+    per_address = app_limiter(
+        request, settings, "expensive-address", limit=settings.expensive_requests_per_address, window=window
+    )
+    enforce(per_user, str(user.id), EXPENSIVE_RATE_MESSAGE)
+    enforce(per_address, client_address(request), EXPENSIVE_RATE_MESSAGE)
+    return user
+
+
+ExpensiveUser = Annotated[User, Depends(get_expensive_user)]

@@ -1,12 +1,7 @@
-"""Audit-worthy account events. Structured log lines for now; the audit-log issue turns this into DB rows."""
+"""Audit-worthy account events, written to the audit log (``sales_growth.ops.audit``) in the caller's session."""
 
 from __future__ import annotations
 
-import structlog
+from sales_growth.ops.audit import ACTIONS, record_event
 
-_log = structlog.get_logger("sales_growth.audit")
-
-
-def record_event(action: str, *, actor_id: int | None = None, target_id: int | None = None, **details: object) -> None:
-    """Record one event. ``action`` comes from the fixed vocabulary of DESIGN.md (``login_failed``, ...)."""
-    _log.info("audit", action=action, actor_id=actor_id, target_id=target_id, **details)
+__all__ = ["ACTIONS", "record_event"]

@@ -12,6 +12,8 @@ from sales_growth.accounts.api import check_login_rate
 from sales_growth.accounts.deps import SESSION_COOKIE, NowDep
 from sales_growth.accounts.models import TokenKind
 from sales_growth.errors import DomainError
+from sales_growth.ops.gate import maintenance_banner
+from sales_growth.ops.security import csrf_token
 from sales_growth.settings import Settings
 from sales_growth.web.deps import SessionDep, SettingsDep
 
@@ -19,8 +21,9 @@ router = APIRouter(tags=["accounts-pages"])
 
 _FORM = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><title>ログイン | 営業グロースAI</title></head>
-<body><main><h1>営業グロースAI</h1>{error}
+<body>{banner}<main><h1>営業グロースAI</h1>{error}
 <form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="{csrf}">
 <label>メールアドレス <input type="email" name="email" autocomplete="username" required></label>
 <label>パスワード <input type="password" name="password" autocomplete="current-password" required></label>
 <button type="submit">ログイン</button>
@@ -28,9 +31,12 @@ _FORM = """<!doctype html>
 """
 
 
-def _form(error: str | None = None, status_code: int = 200) -> HTMLResponse:
+def _form(request: Request, error: str | None = None, status_code: int = 200) -> HTMLResponse:
     block = f'<p role="alert">{escape(error)}</p>' if error else ""
-    return HTMLResponse(_FORM.format(error=block), status_code=status_code)
+    notice = maintenance_banner(request)
+    banner = f'<aside role="status" class="maintenance-banner">{escape(notice)}</aside>' if notice else ""
+    html = _FORM.format(error=block, banner=banner, csrf=escape(csrf_token(request)))
+    return HTMLResponse(html, status_code=status_code)
 
 
 def _secure(request: Request, settings: Settings) -> bool:
@@ -38,8 +44,8 @@ def _secure(request: Request, settings: Settings) -> bool:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form() -> HTMLResponse:
-    return _form()
+def login_form(request: Request) -> HTMLResponse:
+    return _form(request)
 
 
 @router.post("/login", response_model=None)
@@ -52,11 +58,11 @@ def login(
     password: str = Form(""),
 ) -> Response:
     try:
-        check_login_rate(request, settings)
+        check_login_rate(request, session, settings, email)
         issued = service.login(session, email, password, TokenKind.SESSION, settings=settings, now=now)
     except DomainError as error:
         session.commit()  # failed attempts count towards the lockout
-        return _form(error.message, status_code=error.status_code)
+        return _form(request, error.message, status_code=error.status_code)
     response = RedirectResponse("/", status_code=303)
     max_age = settings.session_lifetime_hours * 3600
     response.set_cookie(

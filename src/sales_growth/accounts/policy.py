@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
-from sales_growth.accounts.events import record_event
 from sales_growth.accounts.models import Role, User
 from sales_growth.errors import PermissionDeniedError
 
@@ -55,8 +54,8 @@ def can_administer(actor: User) -> bool:
 
 
 def require_admin(actor: User) -> None:
+    """Refuse non-admins with 403; the error handler writes the ``permission_denied`` audit event."""
     if not can_administer(actor):
-        record_event("permission_denied", actor_id=actor.id, required="admin")
         raise PermissionDeniedError
 
 

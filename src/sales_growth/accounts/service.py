@@ -40,22 +40,22 @@ def authenticate(session: Session, email: str, password: str, *, settings: Setti
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         passwords.verify(password, None)  # same cost as a real check: no enumeration by timing
-        record_event("login_failed", reason="unknown_email")
+        record_event("login_failed", session=session, reason="unknown_email")
         raise AuthenticationError(GENERIC_LOGIN_FAILURE)
     if user.locked_until is not None and now < user.locked_until:
-        record_event("login_failed", target_id=user.id, reason="locked")
+        record_event("login_failed", session=session, target_id=user.id, reason="locked")
         raise LockedError(LOCKED_MESSAGE.format(minutes=settings.lockout_minutes))
     if not passwords.verify(password, user.password_hash):
         _count_failure(session, user, settings=settings, now=now)
         raise AuthenticationError(GENERIC_LOGIN_FAILURE)
     if not user.is_active:
-        record_event("login_failed", target_id=user.id, reason="deactivated")
+        record_event("login_failed", session=session, target_id=user.id, reason="deactivated")
         raise AuthenticationError(DEACTIVATED_MESSAGE)
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = now
     session.flush()
-    record_event("login_succeeded", actor_id=user.id)
+    record_event("login_succeeded", session=session, actor_id=user.id, target_id=user.id)
     return user
 
 
@@ -66,11 +66,13 @@ def _count_failure(session: Session, user: User, *, settings: Settings, now: dat
         execution_options={"synchronize_session": False},
     )
     session.refresh(user, ["failed_login_count"])
-    record_event("login_failed", target_id=user.id, reason="wrong_password", count=user.failed_login_count)
+    record_event(
+        "login_failed", session=session, target_id=user.id, reason="wrong_password", count=user.failed_login_count
+    )
     if user.failed_login_count >= settings.lockout_threshold:
         user.failed_login_count = 0
         user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        record_event("account_locked", target_id=user.id, until=user.locked_until.isoformat())
+        record_event("account_locked", session=session, target_id=user.id, until=user.locked_until)
     session.flush()
 
 
@@ -82,8 +84,9 @@ def login(
 
 
 def logout(session: Session, value: str, *, now: datetime) -> None:
-    if tokens.revoke(session, value, now=now):
-        record_event("logout")
+    user_id = tokens.revoke(session, value, now=now)
+    if user_id is not None:
+        record_event("logout", session=session, actor_id=user_id, target_id=user_id)
 
 
 # --- users -----------------------------------------------------------------------------------------------------
@@ -125,7 +128,9 @@ def create_user(session: Session, actor: User | None, data: UserCreate) -> User:
     if data.manager_id is not None:
         _set_manager(session, user, data.manager_id)
     session.flush()
-    record_event("user_created", actor_id=actor.id if actor else None, target_id=user.id)
+    record_event(
+        "user_created", session=session, actor_id=actor.id if actor else None, target_id=user.id, role=user.role
+    )
     return user
 
 
@@ -135,36 +140,48 @@ def update_user(session: Session, actor: User, user_id: int, changes: UserUpdate
     fields = changes.model_fields_set
     if changes.name is not None:
         user.name = changes.name.strip()
-    if changes.role is not None:
-        _set_role(session, user, changes.role)
-    if "manager_id" in fields:
+    if changes.role is not None and changes.role != user.role:
+        _set_role(session, actor, user, changes.role)
+    if "manager_id" in fields and changes.manager_id != user.manager_id:
+        before = user.manager_id
         _set_manager(session, user, changes.manager_id)
+        record_event(
+            "manager_changed", session=session, actor_id=actor.id, target_id=user.id, old=before, new=user.manager_id
+        )
     if changes.password is not None:
         user.password_hash = passwords.hash_password(changes.password)
         tokens.revoke_all_for(session, user.id, now=now)
+        record_event("password_changed", session=session, actor_id=actor.id, target_id=user.id)
     if changes.unlock:
         user.failed_login_count = 0
         user.locked_until = None
-        record_event("account_unlocked", actor_id=actor.id, target_id=user.id)
+        record_event("account_unlocked", session=session, actor_id=actor.id, target_id=user.id)
     if changes.is_active is not None and changes.is_active != user.is_active:
-        _set_active(session, actor, user, active=changes.is_active, now=now)
+        set_active(session, actor, user, active=changes.is_active, now=now)
     session.flush()
-    record_event("user_updated", actor_id=actor.id, target_id=user.id, fields=sorted(fields))
+    record_event("user_updated", session=session, actor_id=actor.id, target_id=user.id, fields=sorted(fields))
     return user
 
 
-def _set_role(session: Session, user: User, role: Role) -> None:
+def _set_role(session: Session, actor: User, user: User, role: Role) -> None:
     if role == Role.MEMBER and session.scalar(select(User.id).where(User.manager_id == user.id).limit(1)):
         raise InvalidInputError("部下がいるユーザーをメンバーにはできません。先に部下の上司を変更してください。")
+    record_event("role_changed", session=session, actor_id=actor.id, target_id=user.id, old=user.role, new=role)
     user.role = role
 
 
-def _set_active(session: Session, actor: User, user: User, *, active: bool, now: datetime) -> None:
+def set_active(
+    session: Session, actor: User | None, user: User, *, active: bool, now: datetime, reason: str | None = None
+) -> None:
+    """Activate or deactivate ``user`` (``actor`` None: the command line). Deactivation ends every token at once."""
     user.is_active = active
-    if not active:
-        # Existing tokens and sessions must stop working at once, not at their expiry.
-        tokens.revoke_all_for(session, user.id, now=now)
-        record_event("user_deactivated", actor_id=actor.id, target_id=user.id)
+    actor_id = actor.id if actor else None
+    if active:
+        record_event("user_reactivated", session=session, actor_id=actor_id, target_id=user.id, reason=reason)
+        return
+    # Existing tokens and sessions must stop working at once, not at their expiry.
+    tokens.revoke_all_for(session, user.id, now=now)
+    record_event("user_deactivated", session=session, actor_id=actor_id, target_id=user.id, reason=reason)
 
 
 def _set_manager(session: Session, user: User, manager_id: int | None) -> None:

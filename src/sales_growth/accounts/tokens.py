@@ -75,14 +75,16 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
     return user
 
 
-def revoke(session: Session, value: str, *, now: datetime) -> bool:
-    """Revoke one token by its value; True when a live token was revoked."""
-    result = session.execute(
-        update(AuthToken)
-        .where(AuthToken.token_hash == hash_token(value), AuthToken.revoked_at.is_(None))
-        .values(revoked_at=now)
+def revoke(session: Session, value: str, *, now: datetime) -> int | None:
+    """Revoke one token by its value; the id of its user when a live token was revoked, else None."""
+    token = session.scalar(
+        select(AuthToken).where(AuthToken.token_hash == hash_token(value), AuthToken.revoked_at.is_(None))
     )
-    return bool(getattr(result, "rowcount", 0))
+    if token is None:
+        return None
+    token.revoked_at = now
+    session.flush()
+    return token.user_id
 
 
 def revoke_all_for(session: Session, user_id: int, *, now: datetime) -> None:

@@ -202,7 +202,7 @@ def _answer_for_safety(
         dialogue.status = DialogueStatus.STOPPED
         if dialogue.safety_level != "crisis":
             dialogue.safety_level = concern.level
-        record_safety_event(member_id=dialogue.member_id, dialogue_id=dialogue.id, concern=concern)
+        record_safety_event(session, member_id=dialogue.member_id, dialogue_id=dialogue.id, concern=concern)
     return _add_message(session, dialogue, role="coach", content=content, stage=dialogue.stage, engine="safety")
 
 

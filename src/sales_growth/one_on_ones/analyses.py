@@ -24,6 +24,7 @@ from sales_growth.analysis.models import Analyzer, OpenItem
 from sales_growth.analysis.progress import progress_on
 from sales_growth.db import transaction, utcnow
 from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
+from sales_growth.ops import metrics
 from sales_growth.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -85,12 +86,14 @@ def run(factory: sessionmaker[Session], settings: Settings, analysis_id: int) ->
             result = result.model_copy(update={"item_progress": progress_on(text, open_items)})
     except Exception as exc:  # any engine failure is retried, then reported; it never escapes the job
         logger.warning("analysis %s attempt %s failed: %s", analysis_id, attempt, type(exc).__name__)
-        _retry_or_fail(factory, settings, analysis_id, attempt, _reason(exc))
+        final = _retry_or_fail(factory, settings, analysis_id, attempt, _reason(exc))
+        metrics.observe_analysis("failed" if final else "retried", time.perf_counter() - started)
         return
     finally:
         stop.set()
         beat.join()
     _succeed(factory, analysis_id, attempt, result.model_dump(mode="json"), started)
+    metrics.observe_analysis("succeeded", time.perf_counter() - started)
 
 
 def analyzer_for(settings: Settings) -> Analyzer:
@@ -173,7 +176,8 @@ def _succeed(
 
 def _retry_or_fail(
     factory: sessionmaker[Session], settings: Settings, analysis_id: int, attempt: int, reason: str
-) -> None:
+) -> bool:
+    """Queue a retry with backoff, or mark the run failed after its last attempt; True when it failed for good."""
     with transaction(factory) as session:
         if attempt >= settings.analysis_max_attempts:
             values: dict[str, Any] = {
@@ -183,12 +187,13 @@ def _retry_or_fail(
                 "finished_at": utcnow(),
             }
             session.execute(update(Analysis).where(_still_ours(analysis_id, attempt)).values(**values))
-            return
+            return True
         values = {"status": AnalysisStatus.QUEUED, "stage": "retry_wait", "progress": 0, "error": reason}
         changed = session.execute(update(Analysis).where(_still_ours(analysis_id, attempt)).values(**values))
         if changed.rowcount == 1:  # type: ignore[attr-defined]
             delay = settings.analysis_retry_base_seconds * 2 ** (attempt - 1)
             jobs.enqueue_after_commit(session, lambda: jobs.run_analysis.schedule((analysis_id,), delay=delay))
+        return False
 
 
 def _reason(exc: Exception) -> str:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from sales_growth.accounts.deps import CurrentUser, NowDep
+from sales_growth.accounts.deps import CurrentUser, ExpensiveUser, NowDep
 from sales_growth.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from sales_growth.one_on_ones import analyses, service
 from sales_growth.one_on_ones.models import Analysis, OneOnOne
@@ -132,7 +132,7 @@ def create_record(
     payload: Annotated[RecordInput, Depends(read_record_input)],
     session: SessionDep,
     settings: SettingsDep,
-    user: CurrentUser,
+    user: ExpensiveUser,
     now: NowDep,
 ) -> RecordOut:
     """1on1の記録を保存します（JSON またはファイルのアップロード）。前回の行動計画の未完了項目も返します。"""
@@ -190,7 +190,7 @@ def get_analysis(record_id: int, session: SessionDep, user: CurrentUser) -> Anal
 
 
 @router.post("/one-on-ones/{record_id}/analysis", status_code=202)
-def start_analysis(record_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> AnalysisOut:
+def start_analysis(record_id: int, session: SessionDep, settings: SettingsDep, user: ExpensiveUser) -> AnalysisOut:
     """分析をやり直します。以前の分析は履歴として残ります。"""
     analysis = service.reanalyse(session, user, record_id, engine=settings.engine)
     return AnalysisOut.model_validate(analyses.as_dict(analysis))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,8 +14,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sales_growth import __version__
 from sales_growth.db import create_db_engine, create_session_factory
-from sales_growth.errors import DomainError
+from sales_growth.errors import DomainError, PermissionDeniedError
+from sales_growth.ops import metrics, tracing
+from sales_growth.ops.maintenance import StatusCache
 from sales_growth.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +34,25 @@ _HTTP_MESSAGES_JA = {
 }
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (the process settings by default). The schema must already be migrated."""
+def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None) -> FastAPI:
+    """Build the app for ``settings`` (the process settings by default). The schema must already be migrated.
+
+    Traces go to ``SALES_GROWTH_OTLP_ENDPOINT`` when it is set, or to ``span_exporter`` (tests).
+    """
     settings = settings or get_settings()
     app = FastAPI(title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
+    metrics.install()
+    metrics.watch_engine(app.state.engine)
+    app.state.maintenance = StatusCache(app.state.session_factory, ttl_seconds=settings.maintenance_cache_seconds)
     _add_error_handlers(app)
     _include_routers(app)
+    _add_middleware(app)
+    provider = tracing.tracer_provider(settings, span_exporter)
+    if provider is not None:
+        tracing.instrument_app(app, app.state.engine, provider)
     return app
 
 
@@ -60,14 +76,29 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine.dispose()
 
 
+def _add_middleware(app: FastAPI) -> None:
+    """Outermost last: the request context wraps everything, so every log line and audit event carries it."""
+    from sales_growth.ops.context import RequestContextMiddleware
+    from sales_growth.ops.gate import MaintenanceMiddleware
+    from sales_growth.ops.security import CSRFMiddleware, SecurityHeadersMiddleware
+
+    app.add_middleware(CSRFMiddleware)
+    app.add_middleware(MaintenanceMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(metrics.MetricsMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+
+
 def _include_routers(app: FastAPI) -> None:
     from sales_growth.accounts.api import router as accounts_router
     from sales_growth.accounts.pages import router as accounts_pages_router
     from sales_growth.coaching.api import router as coaching_router
     from sales_growth.one_on_ones.api import router as one_on_ones_router
     from sales_growth.ops.api import router as ops_router
+    from sales_growth.ops.audit_api import router as audit_router
 
     app.include_router(ops_router)
+    app.include_router(audit_router)
     app.include_router(accounts_router)
     app.include_router(accounts_pages_router)
     app.include_router(one_on_ones_router)
@@ -78,9 +109,27 @@ def _error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}, "detail": message}
 
 
+async def _audit_denial(request: Request, exc: PermissionDeniedError) -> None:
+    """Every 403 goes to the audit log, in its own transaction (the refused request's one rolls back)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from sales_growth.ops.audit import record_denial
+
+    await run_in_threadpool(
+        record_denial,
+        request.app.state.session_factory,
+        actor_id=getattr(request.state, "user_id", None),
+        method=request.method,
+        path=request.url.path,
+        reason=exc.message,
+    )
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, PermissionDeniedError):
+            await _audit_denial(request, exc)
         return JSONResponse(_error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from sales_growth.analysis.calendar import add_business_days
+from sales_growth.analysis.llm_engine import observe
 from sales_growth.analysis.llm_engine.config import LLMConfig
 from sales_growth.analysis.llm_engine.masking import Masking, build_masking
 from sales_growth.analysis.models import SKILL_IDS, ActionItem, AnalysisResult, Analyzer, Finding, SkillId
@@ -145,6 +146,7 @@ class LLMAnalyzer:
         import openai
 
         schema = {"name": "analysis", "schema": LLMAnalysis.model_json_schema()}
+        started = time.perf_counter()
         try:
             with _semaphore(self._config.concurrency):
                 # The SDK's TypedDicts for messages and formats add nothing over the JSON we build here.
@@ -156,16 +158,29 @@ class LLMAnalyzer:
                     temperature=0,
                 )
         except openai.APITimeoutError as exc:
+            observe.report(model=self._config.model, seconds=time.perf_counter() - started, outcome="timeout")
             raise LLMUnavailableError("LLMの応答が時間内に返らなかったため、組み込みエンジンで分析しました。") from exc
         except openai.APIStatusError as exc:
+            observe.report(
+                model=self._config.model, seconds=time.perf_counter() - started, outcome=f"http_{exc.status_code}"
+            )
             raise LLMUnavailableError(
                 f"LLMがエラーを返したため（HTTP {exc.status_code}）、組み込みエンジンで分析しました。"
             ) from exc
         except openai.APIConnectionError as exc:
+            observe.report(model=self._config.model, seconds=time.perf_counter() - started, outcome="connection_error")
             raise LLMUnavailableError("LLMに接続できなかったため、組み込みエンジンで分析しました。") from exc
-        if completion.usage is not None:
-            usage["prompt_tokens"] += completion.usage.prompt_tokens
-            usage["completion_tokens"] += completion.usage.completion_tokens
+        tokens = completion.usage
+        observe.report(
+            model=self._config.model,
+            seconds=time.perf_counter() - started,
+            outcome="ok",
+            prompt_tokens=tokens.prompt_tokens if tokens else 0,
+            completion_tokens=tokens.completion_tokens if tokens else 0,
+        )
+        if tokens is not None:
+            usage["prompt_tokens"] += tokens.prompt_tokens
+            usage["completion_tokens"] += tokens.completion_tokens
         return completion.choices[0].message.content or ""
 
 
