@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     metrics.watch_engine(app.state.engine)
     app.state.maintenance = StatusCache(app.state.session_factory, ttl_seconds=settings.maintenance_cache_seconds)
     _add_error_handlers(app)
+    _document_error_shape(app)
     _include_routers(app)
     _add_middleware(app)
     provider = tracing.tracer_provider(settings, span_exporter)
@@ -101,6 +102,50 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_router)
     app.include_router(accounts_pages_router)
     app.include_router(one_on_ones_router)
+
+
+# The body every error has (see _error_body); the schema FastAPI would document for 422 describes its own shape,
+# which this app never sends.
+ERROR_BODY_SCHEMA: dict[str, object] = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "detail": {"type": "string"},
+    },
+}
+
+
+def _document_error_shape(app: FastAPI) -> None:
+    """Make /openapi.json describe the error body the app really sends for 422."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            components: dict[str, dict[str, object]] = schema.setdefault("components", {})
+            schemas = components.setdefault("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _error_body(code: str, message: str, **extra: object) -> dict[str, object]:
