@@ -76,7 +76,7 @@ def access_fields(scope: MutableMapping[str, Any], status: int, seconds: float) 
     return {
         "method": scope.get("method"),
         "path": scope.get("path"),
-        "route": route_template(scope),
+        "route": route_template(scope, status),
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
         "user_id": state.get("user_id"),
