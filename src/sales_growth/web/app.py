@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -197,4 +198,6 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         body = _error_body("internal_error", "サーバーで問題が発生しました。時間をおいて再度お試しください。")
-        return JSONResponse(body, status_code=500)
+        # This handler runs outside the app's middleware: give the id that the log lines carry back by hand.
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        return JSONResponse(body, status_code=500, headers={"X-Request-ID": request_id} if request_id else None)
