@@ -99,3 +99,14 @@ def test_with_s3_the_newest_remote_backup_decides(local: Settings, s3: tuple[str
     for item in remote.resolved_backup_dir.glob("*.tar.gz"):
         item.unlink()  # another machine's worker has no local copy, but S3 says today's backup exists
     assert schedule.run(remote, now=now + timedelta(hours=1)) is None
+
+
+def test_the_periodic_task_takes_the_backup_unless_turned_off(local: Settings) -> None:
+    from sales_growth import jobs
+
+    jobs.configure(local.model_copy(update={"backup_schedule": False}))
+    jobs.scheduled_backup.call_local()
+    assert list(local.resolved_backup_dir.glob("*.tar.gz")) == []
+    jobs.configure(local)
+    jobs.scheduled_backup.call_local()
+    assert len(list(local.resolved_backup_dir.glob("*.tar.gz"))) == 1
