@@ -214,3 +214,10 @@ def test_login_limits_hold_across_web_processes_with_redis(
             for client in (one, two, one)
         ]
     assert codes == [401, 401, 429]
+
+
+def test_a_huge_cookie_authenticated_body_is_refused_without_being_kept(browser: TestClient) -> None:
+    token = session_token("test-secret-key", browser.cookies[SESSION_COOKIE])
+    body = b"x" * 21_000_000
+    response = browser.post("/api/v1/one-on-ones", content=body, headers={"X-CSRF-Token": token})
+    assert response.status_code == 413
