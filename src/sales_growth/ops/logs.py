@@ -54,7 +54,8 @@ def configure_logging(*, level: str = "INFO", stream: TextIO | None = None) -> N
         processors=[*_shared_processors(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: structlog.testing.capture_logs (tests) must see loggers that were used before it.
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(json_formatter())
