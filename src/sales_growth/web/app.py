@@ -11,6 +11,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sales_growth import __version__
@@ -183,6 +184,13 @@ def _add_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         body = _error_body("invalid_input", "入力内容に誤りがあります。", fields=fields)
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+        # A number beyond what the database can hold (PostgreSQL bigint, SQLite INTEGER): bad input, never a 500.
+        body = _error_body("invalid_input", "数値が大きすぎるなど、範囲外の値が指定されています。")
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
