@@ -135,3 +135,18 @@ def sweep_analyses() -> None:
             analyses.sweep(job_session_factory(), job_settings())
     except TaskLockedException:
         logger.info("another process is sweeping analyses")
+
+
+@huey.periodic_task(crontab(minute="7"), name="scheduled_backup")
+def scheduled_backup() -> None:
+    """Hourly: take the daily backup when it is due (see :mod:`sales_growth.ops.schedule`), one worker at a time."""
+    from sales_growth.ops import schedule
+
+    settings = job_settings()
+    if not settings.backup_schedule:
+        return
+    try:
+        with huey.lock_task("scheduled_backup"):
+            schedule.run(settings)
+    except TaskLockedException:
+        logger.info("another process is taking the scheduled backup")

@@ -206,3 +206,21 @@ def test_export_refuses_an_unreadable_date_in_japanese(cli: CliRunner) -> None:
     result = cli.invoke(app, ["audit", "export", "--since", "yesterday"])
     assert result.exit_code == 1
     assert "日時を読み取れません" in result.output
+
+
+def test_each_event_is_also_a_log_line_with_its_safe_details(db_session: Session) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        audit.record_event(
+            "safety_event",
+            session=db_session,
+            actor_id=3,
+            target_id=9,
+            target_type="dialogue",
+            level="crisis",
+            text="x",
+        )
+    (line,) = [entry for entry in logs if entry.get("action") == "safety_event"]
+    assert (line["actor_id"], line["target_id"], line["level"]) == (3, 9, "crisis")
+    assert "text" not in line

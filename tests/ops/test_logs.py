@@ -127,3 +127,21 @@ def _wait_for(log: Path, text: str, timeout: float = 10.0) -> None:
     while text not in log.read_text(encoding="utf-8"):
         assert time.monotonic() < deadline, f"{text} never appeared in {log}"
         time.sleep(0.05)
+
+
+def test_an_unexpected_error_is_logged_and_answered_with_its_request_id(
+    settings: Settings, log_lines: io.StringIO
+) -> None:
+    app = make_app(settings)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    request_id = response.headers["X-Request-ID"]
+    lines = [line for line in _parsed(log_lines) if line.get("request_id") == request_id]
+    assert any(line["level"] == "error" and "RuntimeError" in line.get("exception", "") for line in lines)
+    assert [line["status"] for line in lines if line.get("logger") == "sales_growth.access"] == [500]

@@ -121,3 +121,12 @@ def test_the_banner_names_the_window_in_japan_time() -> None:
     start = utcnow().replace(year=2026, month=12, day=8, hour=13, minute=0)  # 22:00 in Tokyo, a Tuesday
     status = maintenance.Status(announcement_start=start, announcement_end=start + timedelta(hours=2))
     assert status.banner(start - timedelta(days=7)) == "メンテナンスのお知らせ: 12月8日(火) 22:00〜12月9日(水) 00:00"
+
+
+def test_the_login_page_shows_the_announcement(cli: CliRunner, web: TestClient) -> None:
+    start = utcnow() + timedelta(days=7)
+    args = ["--start", start.isoformat(), "--end", (start + timedelta(hours=2)).isoformat(), "--message", "DB更新"]
+    assert cli.invoke(cli_app, ["maintenance", "announce", *args]).exit_code == 0
+    html = web.get("/login").text
+    assert "メンテナンスのお知らせ" in html
+    assert "DB更新" in html

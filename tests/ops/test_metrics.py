@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date
+from pathlib import Path
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session
@@ -17,6 +21,7 @@ from sales_growth.settings import Settings
 from tests.analysis.llm_engine.fake_server import FakeLLM, completion, error
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.personas import Personas
+from tests.processes import CLI, app_env, free_port, running
 
 TEXT = "上司: 今日はどうだった？\n部下: 予算のこと聞くの忘れてました。\n上司: 次は最初に確認しよう。"
 
@@ -104,3 +109,20 @@ def test_llm_calls_are_counted_with_latency_tokens_and_errors(api: TestClient, f
     analyzer.analyze(TEXT, session_date=date(2026, 11, 2))
     assert _value("llm_requests_total", outcome="http_500") == errors_before + 1
     assert _value("llm_request_duration_seconds_count") >= 3
+
+
+@pytest.mark.slow
+def test_a_worker_serves_its_metrics_on_the_metrics_port(tmp_path: Path) -> None:
+    port = free_port()
+    with running([*CLI, "worker", "--metrics-port", str(port)], app_env(tmp_path), tmp_path / "worker.log"):
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+                time.sleep(0.2)
+    assert response.status_code == 200
+    assert "analysis_queue_depth" in response.text
+    assert "process_resident_memory_bytes" in response.text

@@ -214,3 +214,28 @@ def test_login_limits_hold_across_web_processes_with_redis(
             for client in (one, two, one)
         ]
     assert codes == [401, 401, 429]
+
+
+def test_a_huge_cookie_authenticated_body_is_refused_without_being_kept(browser: TestClient) -> None:
+    token = session_token("test-secret-key", browser.cookies[SESSION_COOKIE])
+    body = b"x" * 21_000_000
+    response = browser.post("/api/v1/one-on-ones", content=body, headers={"X-CSRF-Token": token})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/users/9223372036854775808",
+        "/api/v1/users?offset=9223372036854775808",
+        "/api/v1/one-on-ones?member_id=99999999999999999999",
+        "/api/v1/audit-events?offset=9223372036854775808",
+    ],
+)
+def test_numbers_beyond_the_database_are_a_japanese_422_not_a_500(
+    api: TestClient, personas: Personas, url: str
+) -> None:
+    response = api.get(url, headers=personas.headers["admin"])
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_input"
+    assert "Traceback" not in response.text

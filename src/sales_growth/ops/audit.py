@@ -98,7 +98,8 @@ def record_event(
     session.add(event)
     session.flush()
     metrics.observe_login(action, details.get("reason"))
-    _log.info("audit", action=action, outcome=event.outcome, actor_id=actor_id, target_id=target_id)
+    # The log line repeats the row (details are already free of secrets and record text) for log-based alerting.
+    _log.info("audit", action=action, outcome=event.outcome, actor_id=actor_id, target_id=target_id, **event.details)
     return event
 
 

@@ -21,12 +21,12 @@ def list_audit_events(
     session: SessionDep,
     _admin: AdminUser,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    actor_id: int | None = None,
-    target_id: int | None = None,
+    actor_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
+    target_id: Annotated[int | None, Query(ge=0, le=2**31 - 1)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AuditEventList:
     """監査ログ（新しい順）。管理者のみ。``since`` 以上 ``until`` 未満の日時で絞り込めます。"""
     if action is not None and action not in audit.ACTIONS:

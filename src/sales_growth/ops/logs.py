@@ -54,7 +54,8 @@ def configure_logging(*, level: str = "INFO", stream: TextIO | None = None) -> N
         processors=[*_shared_processors(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: structlog.testing.capture_logs (tests) must see loggers that were used before it.
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(json_formatter())
@@ -76,7 +77,7 @@ def access_fields(scope: MutableMapping[str, Any], status: int, seconds: float) 
     return {
         "method": scope.get("method"),
         "path": scope.get("path"),
-        "route": route_template(scope),
+        "route": route_template(scope, status),
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
         "user_id": state.get("user_id"),

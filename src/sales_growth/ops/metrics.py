@@ -76,15 +76,18 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_and_see)
         finally:
             IN_FLIGHT.dec()
-            route = route_template(scope)
+            route = route_template(scope, status[0])
             REQUEST_DURATION.labels(route, scope["method"]).observe(time.perf_counter() - started)
             REQUESTS.labels(route, scope["method"], str(status[0])).inc()
 
 
-def route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED_ROUTE
+def route_template(scope: Scope, status: int = 500) -> str:
+    """The route's path template; for the few plain routes that leave none behind (``/openapi.json``, ``/docs``)
+    the path itself when they answered, and one shared label for everything else."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    return str(scope["path"]) if status < 400 else UNMATCHED_ROUTE
 
 
 # --- analyses, LLM calls and logins ----------------------------------------------------------------------------

@@ -44,6 +44,8 @@ CSP = (
 CSP_EXEMPT_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 HSTS = "max-age=31536000; includeSubDomains"
 _MAX_FORM_BYTES = 2_000_000
+# Buffered to find the token: far above the largest record upload (MAX_UPLOAD_BYTES, 1 MB by default, in JSON).
+_MAX_BODY_BYTES = 20_000_000
 _REFUSAL_PAGE = (
     '<!doctype html>\n<html lang="ja"><head><meta charset="utf-8"><title>送信できませんでした | 営業グロースAI</title>'
     f'</head>\n<body><main><h1>送信できませんでした</h1><p role="alert">{CSRF_MESSAGE}</p></main></body></html>\n'
@@ -134,6 +136,9 @@ class CSRFMiddleware:
         request = Request(scope, receive)
         if _needs_token(request):
             body = await _read_body(receive)
+            if body is None:
+                await _too_large()(scope, receive, send)
+                return
             if not await _token_is_valid(request, body):
                 await _refuse(request)(scope, receive, send)
                 return
@@ -150,13 +155,24 @@ def _needs_token(request: Request) -> bool:
     return bool(request.cookies.get(SESSION_COOKIE)) and not has_bearer
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body, to find the token in it and hand it on; None beyond what any route of the app accepts."""
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > _MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _too_large() -> Response:
+    message = "リクエストが大きすぎます。"
+    return JSONResponse({"error": {"code": "payload_too_large", "message": message}, "detail": message}, 413)
 
 
 def _replay(body: bytes) -> Receive:

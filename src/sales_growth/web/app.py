@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sales_growth import __version__
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     metrics.watch_engine(app.state.engine)
     app.state.maintenance = StatusCache(app.state.session_factory, ttl_seconds=settings.maintenance_cache_seconds)
     _add_error_handlers(app)
+    _document_error_shape(app)
     _include_routers(app)
     _add_middleware(app)
     provider = tracing.tracer_provider(settings, span_exporter)
@@ -105,6 +108,50 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(coaching_router)
 
 
+# The body every error has (see _error_body); the schema FastAPI would document for 422 describes its own shape,
+# which this app never sends.
+ERROR_BODY_SCHEMA: dict[str, object] = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "detail": {"type": "string"},
+    },
+}
+
+
+def _document_error_shape(app: FastAPI) -> None:
+    """Make /openapi.json describe the error body the app really sends for 422."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            components: dict[str, dict[str, object]] = schema.setdefault("components", {})
+            schemas = components.setdefault("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}, "detail": message}
 
@@ -141,6 +188,13 @@ def _add_error_handlers(app: FastAPI) -> None:
         body = _error_body("invalid_input", "入力内容に誤りがあります。", fields=fields)
         return JSONResponse(body, status_code=422)
 
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+        # A number beyond what the database can hold (PostgreSQL bigint, SQLite INTEGER): bad input, never a 500.
+        body = _error_body("invalid_input", "数値が大きすぎるなど、範囲外の値が指定されています。")
+        return JSONResponse(body, status_code=422)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = _HTTP_MESSAGES_JA.get(exc.status_code, str(exc.detail))
@@ -154,4 +208,6 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         body = _error_body("internal_error", "サーバーで問題が発生しました。時間をおいて再度お試しください。")
-        return JSONResponse(body, status_code=500)
+        # This handler runs outside the app's middleware: give the id that the log lines carry back by hand.
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        return JSONResponse(body, status_code=500, headers={"X-Request-ID": request_id} if request_id else None)
