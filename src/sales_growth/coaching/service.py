@@ -78,6 +78,8 @@ def start_dialogue(
         engine=settings.engine,
         dialogue_date=today_in_japan(now),
     )
+    # The coach (perhaps an LLM) speaks before anything is written: no write lock waits on it.
+    opening = coach.opening(_context(session, dialogue, settings, record=record, analysis=analysis))
     try:
         with session.begin_nested():
             session.add(dialogue)
@@ -87,7 +89,6 @@ def start_dialogue(
         if existing is None:
             raise
         return existing, False
-    opening = coach.opening(_context(session, dialogue, settings, record=record, analysis=analysis))
     _add_message(session, dialogue, role="coach", content=opening.content, stage=opening.stage, reply=opening)
     return dialogue, True
 
