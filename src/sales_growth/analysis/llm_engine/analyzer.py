@@ -10,6 +10,7 @@ engine answers and the result says why (``engine: "local"``, ``fallback_reason``
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import date
 from importlib import resources
@@ -18,7 +19,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from sales_growth.analysis.calendar import add_business_days
-from sales_growth.analysis.llm_engine.client import LLMUnavailableError, llm_call, openai_client
 from sales_growth.analysis.llm_engine.config import LLMConfig
 from sales_growth.analysis.llm_engine.masking import Masking, build_masking
 from sales_growth.analysis.models import SKILL_IDS, ActionItem, AnalysisResult, Analyzer, Finding, SkillId
@@ -57,6 +57,19 @@ class LLMAnalysis(BaseModel):
     action_plan: list[LLMAction]
 
 
+class LLMUnavailableError(RuntimeError):
+    """The model could not give a usable answer; the message is Japanese and reaches the user."""
+
+
+_SEMAPHORES: dict[int, threading.BoundedSemaphore] = {}
+_SEMAPHORES_LOCK = threading.Lock()
+
+
+def _semaphore(limit: int) -> threading.BoundedSemaphore:
+    with _SEMAPHORES_LOCK:
+        return _SEMAPHORES.setdefault(limit, threading.BoundedSemaphore(limit))
+
+
 def prompt() -> str:
     return (
         resources.files("sales_growth.analysis.llm_engine")
@@ -71,6 +84,9 @@ class LLMAnalyzer:
     name = "llm"
 
     def __init__(self, config: LLMConfig, *, fallback: Analyzer) -> None:
+        # Imported here: client.py builds on this module. The coach shares the client.
+        from sales_growth.analysis.llm_engine.client import openai_client
+
         self._config = config
         self._fallback = fallback
         self._client = openai_client(config)
@@ -122,16 +138,27 @@ class LLMAnalyzer:
         raise AssertionError("unreachable")
 
     def _complete(self, messages: list[dict[str, str]], usage: dict[str, int]) -> str:
+        import openai
+
         schema = {"name": "analysis", "schema": LLMAnalysis.model_json_schema()}
-        with llm_call(self._config, instead="組み込みエンジンで分析しました"):
-            # The SDK's TypedDicts for messages and formats add nothing over the JSON we build here.
-            completions: Any = self._client.chat.completions
-            completion = completions.create(
-                model=self._config.model,
-                messages=messages,
-                response_format={"type": "json_schema", "json_schema": schema},
-                temperature=0,
-            )
+        try:
+            with _semaphore(self._config.concurrency):
+                # The SDK's TypedDicts for messages and formats add nothing over the JSON we build here.
+                completions: Any = self._client.chat.completions
+                completion = completions.create(
+                    model=self._config.model,
+                    messages=messages,
+                    response_format={"type": "json_schema", "json_schema": schema},
+                    temperature=0,
+                )
+        except openai.APITimeoutError as exc:
+            raise LLMUnavailableError("LLMの応答が時間内に返らなかったため、組み込みエンジンで分析しました。") from exc
+        except openai.APIStatusError as exc:
+            raise LLMUnavailableError(
+                f"LLMがエラーを返したため（HTTP {exc.status_code}）、組み込みエンジンで分析しました。"
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise LLMUnavailableError("LLMに接続できなかったため、組み込みエンジンで分析しました。") from exc
         if completion.usage is not None:
             usage["prompt_tokens"] += completion.usage.prompt_tokens
             usage["completion_tokens"] += completion.usage.completion_tokens

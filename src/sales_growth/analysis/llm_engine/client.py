@@ -3,29 +3,17 @@ configuration, a concurrency limit per process, and transport failures turned in
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+# The analyzer owns the error type and the process's concurrency limit; every LLM feature shares them.
+from sales_growth.analysis.llm_engine.analyzer import LLMUnavailableError, _semaphore
 from sales_growth.analysis.llm_engine.config import LLMConfig
 
 if TYPE_CHECKING:
     from openai import OpenAI
-
-
-class LLMUnavailableError(RuntimeError):
-    """The model could not give a usable answer; the message is Japanese and reaches the user."""
-
-
-_SEMAPHORES: dict[int, threading.BoundedSemaphore] = {}
-_SEMAPHORES_LOCK = threading.Lock()
-
-
-def _semaphore(limit: int) -> threading.BoundedSemaphore:
-    with _SEMAPHORES_LOCK:
-        return _SEMAPHORES.setdefault(limit, threading.BoundedSemaphore(limit))
 
 
 @lru_cache(maxsize=8)
@@ -58,3 +46,6 @@ def llm_call(config: LLMConfig, *, instead: str) -> Iterator[None]:
         raise LLMUnavailableError(f"LLMがエラーを返したため（HTTP {exc.status_code}）、{instead}。") from exc
     except openai.APIConnectionError as exc:
         raise LLMUnavailableError(f"LLMに接続できなかったため、{instead}。") from exc
+
+
+__all__ = ["LLMUnavailableError", "llm_call", "openai_client"]
