@@ -279,3 +279,27 @@ def test_the_team_picture_shows_each_members_last_1on1_items_and_frequent_challe
     assert a1["frequent_challenges"][0]["count"] == 1
     a2 = rows[personas.id("A2")]
     assert (a2["last_one_on_one"], a2["open_items"], a2["frequent_challenges"]) == (None, 0, [])
+
+
+def test_deleting_a_record_deletes_its_dialogue_and_plan(
+    api: TestClient, personas: Personas, settings: Settings
+) -> None:
+    flow = planned(api, personas, settings)
+    response = api.delete(f"/api/v1/one-on-ones/{flow['record']['id']}", headers=personas.headers["M1"])
+    assert response.status_code == 204
+    assert api.get(f"/api/v1/dialogues/{flow['dialogue']['id']}", headers=personas.headers["A1"]).status_code == 404
+    assert api.get(f"/api/v1/action-plans/{flow['plan']['id']}", headers=personas.headers["A1"]).status_code == 404
+
+
+def test_the_coaching_routes_are_described_in_openapi(api: TestClient) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/one-on-ones/{record_id}/dialogue",
+        "/api/v1/dialogues/{dialogue_id}/messages",
+        "/api/v1/dialogues/{dialogue_id}/complete",
+        "/api/v1/one-on-ones/{record_id}/action-plan",
+        "/api/v1/action-items/{item_id}",
+        "/api/v1/members/{member_id}/growth",
+        "/api/v1/teams/me",
+    ):
+        assert path in paths

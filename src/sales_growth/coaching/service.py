@@ -78,6 +78,8 @@ def start_dialogue(
         engine=settings.engine,
         dialogue_date=today_in_japan(now),
     )
+    # The coach (perhaps an LLM) speaks before anything is written: no write lock waits on it.
+    opening = coach.opening(_context(session, dialogue, settings, record=record, analysis=analysis))
     try:
         with session.begin_nested():
             session.add(dialogue)
@@ -87,7 +89,6 @@ def start_dialogue(
         if existing is None:
             raise
         return existing, False
-    opening = coach.opening(_context(session, dialogue, settings, record=record, analysis=analysis))
     _add_message(session, dialogue, role="coach", content=opening.content, stage=opening.stage, reply=opening)
     return dialogue, True
 
@@ -105,19 +106,20 @@ def _succeeded_analysis(session: Session, record_id: int) -> Analysis:
     return analysis
 
 
-def get_dialogue(session: Session, actor: User, dialogue_id: int) -> tuple[Dialogue, bool]:
+def get_dialogue(session: Session, actor: User, dialogue_id: int, *, lock: bool = False) -> tuple[Dialogue, bool]:
     """A dialogue the actor may know of, and whether they may read its text (only its member may).
 
-    Managers get 404, exactly as for a dialogue that does not exist.
+    Managers get 404, exactly as for a dialogue that does not exist. ``lock`` holds the row until the commit
+    (PostgreSQL), so that two messages sent at once cannot both take the last turn.
     """
-    dialogue = session.get(Dialogue, dialogue_id)
+    dialogue = session.get(Dialogue, dialogue_id, with_for_update=lock)
     if dialogue is None or not policy.can_see_dialogue_exists(actor, dialogue.member_id):
         raise NotFoundError(DIALOGUE_NOT_FOUND)
     return dialogue, policy.can_read_dialogue(actor, dialogue.member_id)
 
 
 def _own_dialogue(session: Session, actor: User, dialogue_id: int) -> Dialogue:
-    dialogue, readable = get_dialogue(session, actor, dialogue_id)
+    dialogue, readable = get_dialogue(session, actor, dialogue_id, lock=True)
     if not readable:
         raise PermissionDeniedError("対話セッションを進められるのは本人だけです。")
     return dialogue

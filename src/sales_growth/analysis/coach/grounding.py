@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sales_growth.analysis.coach.models import CoachContext
 from sales_growth.analysis.models import SKILL_LABELS_JA, ActionItem, Finding, SkillId
-from sales_growth.analysis.planner import NO_CUSTOMER, ActionTemplate, load_templates
+from sales_growth.analysis.planner import NO_CUSTOMER, ActionTemplate, load_templates, main_customer
 from sales_growth.analysis.reading import read_transcript
 
 MAX_OPTIONS = 3
@@ -68,8 +68,6 @@ def ground(context: CoachContext) -> Grounding:
 
 def customer_of(record_text: str, keywords: list[str]) -> str | None:
     """The customer a record talks about most (「青葉電機様」), or None when it names none."""
-    from sales_growth.analysis.planner import main_customer
-
     customer = main_customer(read_transcript(record_text), keywords)
     return None if customer == NO_CUSTOMER else customer
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from sales_growth.analysis.coach.commitments import (
     Commitment,
@@ -33,7 +34,7 @@ from sales_growth.analysis.coach.commitments import (
     sentences,
     without_fillers,
 )
-from sales_growth.analysis.coach.dates import describe, find_due_date, next_one_on_one_date
+from sales_growth.analysis.coach.dates import DueDate, describe, find_due_date, next_one_on_one_date
 from sales_growth.analysis.coach.grounding import Grounding, ground, quote
 from sales_growth.analysis.coach.models import (
     CoachContext,
@@ -91,6 +92,12 @@ class _State:
             commitments=list(self.commitments),
             confirmed=self.confirmed,
         )
+
+    def due(self, text: str) -> DueDate | None:
+        return find_due_date(text, self.context.dialogue_date, next_one_on_one_days=self.context.next_one_on_one_days)
+
+    def next_one_on_one(self) -> date:
+        return next_one_on_one_date(self.context.dialogue_date, self.context.next_one_on_one_days)
 
     def find(self, text: str, *, lenient: bool = False) -> list[Commitment]:
         return extract_commitments(
@@ -289,14 +296,14 @@ def _take_commitments(state: _State, message: str, *, lenient: bool = False) -> 
 
 def _on_will(state: _State, message: str) -> str:
     found = _take_commitments(state, message, lenient=True)
-    if not found and state.chosen and find_due_date(message, state.context.dialogue_date):
+    if not found and state.chosen and state.due(message):
         found = _chosen_with_date(state, message)
     if found:
         return _after_commitment(state)
     if _is_stuck(message) and "will" not in state.hinted:
         state.hinted.add("will")
         action = state.chosen or (state.grounding.options() or ["今日決めたこと"])[0]
-        due = describe(next_one_on_one_date(state.context.dialogue_date, state.context.next_one_on_one_days))
+        due = describe(state.next_one_on_one())
         return f"たとえば「{action}を{due}までにやる」のように、やることと期限を1つだけ決めてみませんか？"
     if _is_stuck(message):
         return "今日は無理に決めなくても大丈夫です。分析で提案された行動を計画の案にしておきますね。\n" + _summary(
@@ -306,7 +313,7 @@ def _on_will(state: _State, message: str) -> str:
 
 
 def _chosen_with_date(state: _State, message: str) -> list[Commitment]:
-    due = find_due_date(message, state.context.dialogue_date, next_one_on_one_days=state.context.next_one_on_one_days)
+    due = state.due(message)
     assert due is not None
     assert state.chosen is not None
     commitment = Commitment(
@@ -333,11 +340,10 @@ def _after_commitment(state: _State) -> str:
 
 
 def _on_when(state: _State, message: str) -> str:
-    context = state.context
-    due = find_due_date(message, context.dialogue_date, next_one_on_one_days=context.next_one_on_one_days)
+    due = state.due(message)
     last = state.commitments[-1]
     if due is None:
-        day = next_one_on_one_date(context.dialogue_date, context.next_one_on_one_days)
+        day = state.next_one_on_one()
         state.commitments[-1] = last.model_copy(update={"due_date": day, "due_expression": "次の1on1まで"})
         state.asked = "metric"
         return f"では期限は、次の1on1の目安の{describe(day)}にしておきますね。\nどうなったら「できた」と言えますか？"
@@ -417,8 +423,7 @@ def _corrected(state: _State, message: str) -> bool:
     """A correction: new commitments are added; a date alone moves the last commitment's due date."""
     if _take_commitments(state, message, lenient=True):
         return True
-    context = state.context
-    due = find_due_date(message, context.dialogue_date, next_one_on_one_days=context.next_one_on_one_days)
+    due = state.due(message)
     if due is None or not state.commitments:
         return False
     state.commitments[-1] = state.commitments[-1].model_copy(

@@ -85,16 +85,12 @@ class LLMAnalyzer:
     name = "llm"
 
     def __init__(self, config: LLMConfig, *, fallback: Analyzer) -> None:
-        from openai import OpenAI  # imported here: the built-in engine alone never needs the SDK
+        # Imported here: client.py builds on this module. The coach shares the client.
+        from sales_growth.analysis.llm_engine.client import openai_client
 
         self._config = config
         self._fallback = fallback
-        self._client = OpenAI(
-            base_url=config.base_url,
-            api_key=config.api_key,
-            timeout=config.timeout_seconds,
-            max_retries=config.max_retries,
-        )
+        self._client = openai_client(config)
 
     def __repr__(self) -> str:
         return f"LLMAnalyzer(model={self._config.model!r}, base_url={self._config.base_url!r})"
