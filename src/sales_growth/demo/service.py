@@ -85,6 +85,8 @@ def seed(
     engine = create_db_engine(local)
     run = _Run(create_session_factory(engine), local, load(), {})
     try:
+        # A run stopped mid-analysis (Ctrl-C) left its claim behind: queue it again, as serve does at start-up.
+        analyses.recover_orphans(run.factory, local)
         _seed_users(run, password)
         for record in run.scenario.timeline():
             _seed_record(run, record)
