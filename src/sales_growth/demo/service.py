@@ -13,6 +13,7 @@ run in this process; the job each record enqueues after its commit finds the run
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,23 +174,30 @@ def _seed_record(run: _Run, record: DemoRecord) -> None:
 
 
 def _stored_record(run: _Run, record: DemoRecord) -> int:
-    """The record's id, recording it first (as its manager, from the original file) when it is not there yet."""
+    """The record's id, recording it first (as its manager, from the original file) when it is not there yet.
+
+    A record is there when the member has one on that date with its title or from its file (a retitled one too)."""
+    data = record.data()
     with transaction(run.factory) as session:
         manager = _user(session, run, record.manager)
         member_id = run.user_ids[record.member]
         window = records.RecordFilter(member_id=member_id, held_from=record.held_on, held_to=record.held_on)
-        existing = next((r for r in records.list_records(session, manager, window)[0] if r.title == record.title), None)
-        if existing is not None:
-            run.existed = True
-            return existing.id
-        upload = records.UploadedFile(filename=record.file, content_type=record.content_type, data=record.data())
+        for existing in records.list_records(session, manager, window)[0]:
+            if existing.title == record.title or (existing.upload and existing.upload.sha256 == _sha256(data)):
+                run.existed = True
+                return existing.id
+        upload = records.UploadedFile(filename=record.file, content_type=record.content_type, data=data)
         text, upload = records.decode_upload(upload, limit=run.settings.max_upload_bytes)
-        data = RecordCreate(member_id=member_id, held_on=record.held_on, content=text, title=record.title)
+        fields = RecordCreate(member_id=member_id, held_on=record.held_on, content=text, title=record.title)
         created, _ = records.create_record(
-            session, manager, data, max_bytes=run.settings.max_upload_bytes, engine="local", upload=upload
+            session, manager, fields, max_bytes=run.settings.max_upload_bytes, engine="local", upload=upload
         )
         run.added = True
         return created.id
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _analysed(run: _Run, record: DemoRecord, record_id: int) -> None:
