@@ -6,8 +6,9 @@ each member's coaching: the dialogue with the built-in coach in the member's wor
 agreement, progress and the manager's comments, each at its moment of the story. Records are seeded in the
 order they were held, so a record's analysis already sees the open items of the member's previous plan.
 
-It is idempotent and resumable: whatever already exists (found by e-mail address, by member, date and title, by
-record) is kept as it is, so a second run adds nothing and a run that was interrupted is completed. The analyses
+It is idempotent and resumable: whatever already exists (an account by its e-mail address, a record by its member,
+date and title or file, a dialogue by its record) is kept as it is, so a second run adds nothing and a run that
+was interrupted is completed. The analyses
 run in this process; the job each record enqueues after its commit finds the run finished and does nothing.
 """
 
@@ -262,31 +263,36 @@ def _play_coaching(run: _Run, record: DemoRecord, record_id: int, story: Coachin
 
 def _follow_plan(session: Session, run: _Run, member: User, plan_id: int, story: Coaching) -> None:
     for part in story.drop:
-        coaching.delete_item(session, member, _item(session, member, plan_id, part).id)
+        coaching.delete_item(session, member, _match(_items(session, member, plan_id), part).id)
     if story.agreed_at is None:
         return  # left as a draft
     coaching.agree_plan(session, member, plan_id, now=story.agreed_at)
+    items = _items(session, member, plan_id)
     for step in story.progress:
         changes = ItemUpdate(status=step.status, **({"note": step.note} if step.note else {}))
-        coaching.update_item(session, member, _item(session, member, plan_id, step.item).id, changes, now=step.at)
+        coaching.update_item(session, member, _match(items, step.item).id, changes, now=step.at)
     if story.comments:
         assert member.manager_id is not None
         manager = session.get(User, member.manager_id)
         assert manager is not None
         for comment in story.comments:
-            coaching.add_comment(session, manager, _item(session, member, plan_id, comment.item).id, comment.body)
+            coaching.add_comment(session, manager, _match(items, comment.item).id, comment.body)
 
 
-def _item(session: Session, member: User, plan_id: int, part: str) -> ActionPlanItem:
-    """The one item of the plan whose title contains ``part``, as the plan stands now."""
+def _items(session: Session, member: User, plan_id: int) -> list[ActionPlanItem]:
+    """The plan's items as they stand now, through the policy."""
     stale = session.get(ActionPlan, plan_id)
     if stale is not None:
         session.expire(stale, ["items"])  # items dropped a moment ago must not linger in the loaded list
-    items = coaching.get_plan(session, member, plan_id).items
+    return list(coaching.get_plan(session, member, plan_id).items)
+
+
+def _match(items: list[ActionPlanItem], part: str) -> ActionPlanItem:
+    """The one item whose title contains ``part``; a scenario that names none or several is a mistake in it."""
     found = [item for item in items if part in item.title]
     if len(found) != 1:
         titles = [item.title for item in items]
-        raise RuntimeError(f"{len(found)} items of plan {plan_id} match {part!r}; the items are {titles}")
+        raise RuntimeError(f"{len(found)} items match {part!r}; the plan's items are {titles}")
     return found[0]
 
 
