@@ -30,6 +30,7 @@ def test_serve_demo_starts_a_practice_environment_from_nothing(tmp_path: Path) -
             records = browser.get("/api/v1/one-on-ones")
     output = log.read_text("utf-8")
     assert logged_in.status_code == 303, output
+    assert me.status_code == 200, me.text
     assert me.json()["name"] == "村田 健太"
     assert records.json()["total"] == 4  # his own, and only his
     assert "サンプル組織を作成しました" in output
