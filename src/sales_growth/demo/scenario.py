@@ -101,9 +101,6 @@ class Scenario(BaseModel):
                 raise ValueError(f"coaching of unknown record {coaching.record}")
         return self
 
-    def user(self, name: str) -> DemoUser:
-        return next(user for user in self.users if user.name == name)
-
     def coaching_of(self, record: DemoRecord) -> Coaching | None:
         return next((c for c in self.coaching if c.record == record.file), None)
 
