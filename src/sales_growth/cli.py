@@ -8,6 +8,8 @@ import typer
 
 from sales_growth.accounts.cli import accounts_app, users_app
 from sales_growth.analysis.cli import analyze_command, eval_command
+from sales_growth.demo import DEMO_PASSWORD
+from sales_growth.demo.cli import demo_command
 from sales_growth.ops.cli import audit_app, backup_app, maintenance_app
 from sales_growth.settings import Settings
 
@@ -27,6 +29,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(backup_app, name="backup")
+app.command("demo")(demo_command)
 
 
 @app.command()
@@ -34,8 +37,12 @@ def serve(
     host: Annotated[str, typer.Option(help="待ち受けるアドレス")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="待ち受けるポート")] = 8000,
     workers: Annotated[int, typer.Option(help="Webプロセス数")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="サンプル組織（練習環境）がなければ作ってから起動する")] = False,
+    password: Annotated[
+        str, typer.Option(help="--demo のサンプルのアカウントのパスワード", envvar="SALES_GROWTH_PASSWORD")
+    ] = DEMO_PASSWORD,
 ) -> None:
-    """Webアプリを起動します（先にスキーマを最新にします）。"""
+    """Webアプリを起動します（先にスキーマを最新にします。--demo でサンプル組織も用意します）。"""
     import uvicorn
 
     from sales_growth.db import upgrade_schema
@@ -45,8 +52,12 @@ def serve(
     settings = get_settings()
     configure_logging(level=settings.log_level)
     upgrade_schema(settings)
+    if demo:
+        from sales_growth.demo.cli import fill_and_print
+
+        fill_and_print(settings, password, login_url=f"http://{host}:{port}/login")
     typer.echo(f"営業グロースAI を http://{host}:{port}/ で起動します（データ: {settings.data_dir.resolve()}）")
-    if not _has_users(settings):
+    if not demo and not _has_users(settings):
         typer.echo(
             "まだユーザーがいません。別の端末で最初の管理者を作成してください: "
             "sales-growth users add --email admin@example.com --name 管理者 --role admin"

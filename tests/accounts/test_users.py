@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from sales_growth.accounts import passwords, service
+from sales_growth.accounts.models import Role
+from sales_growth.accounts.schemas import UserCreate
+from sales_growth.errors import InvalidInputError
 from tests.personas import Personas
 
 NEW = {"email": "new@example.com", "name": "新人", "role": "member", "password": "long-enough-1"}
@@ -69,3 +75,14 @@ def test_a_manager_with_reports_cannot_become_a_member(api: TestClient, personas
     )
     assert response.status_code == 422
     assert api.get(f"/api/v1/users/{personas.id('B1')}", headers=personas.headers["M2"]).status_code == 200
+
+
+def test_a_password_hashed_beforehand_is_kept_and_still_checked(db_session: Session) -> None:
+    hashed = passwords.hash_password("shared-pass-1")
+    data = UserCreate(email="one@example.com", name="一人目", role=Role.MEMBER, password="shared-pass-1")
+    user = service.create_user(db_session, None, data, password_hash=hashed)
+    assert user.password_hash == hashed
+    assert passwords.verify("shared-pass-1", user.password_hash)
+    short = data.model_copy(update={"email": "two@example.com", "password": "short"})
+    with pytest.raises(InvalidInputError):
+        service.create_user(db_session, None, short, password_hash=hashed)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from sales_growth.accounts.deps import CurrentUser, NowDep
 from sales_growth.analysis.coach import get_coach
@@ -62,6 +62,7 @@ def get_dialogue(dialogue_id: int, session: SessionDep, settings: SettingsDep, u
 def post_message(
     dialogue_id: int,
     body: MessageIn,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
@@ -73,7 +74,7 @@ def post_message(
     session.commit()
     if stream:
         return StreamingResponse(
-            _stream(session, settings, turn),
+            _stream(request.app.state.session_factory, settings, turn),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -83,9 +84,19 @@ def post_message(
     return _turn_out(session, settings, service.finish_turn(session, turn, reply))
 
 
-def _stream(session: Session, settings: Settings, turn: service.PendingTurn | service.AnsweredTurn) -> Iterator[str]:
+def _stream(
+    factory: sessionmaker[Session], settings: Settings, turn: service.PendingTurn | service.AnsweredTurn
+) -> Iterator[str]:
     """``delta`` events with pieces of the reply, ``reset`` when the LLM failed midway and the built-in coach's
-    whole reply replaces what was shown, and ``done`` with the stored reply and the dialogue."""
+    whole reply replaces what was shown, and ``done`` with the stored reply and the dialogue.
+
+    The stream outlives the request's session (committed and closed before the response starts): it stores the
+    reply in a session of its own."""
+    with factory() as session:
+        yield from _stream_in(session, settings, turn)
+
+
+def _stream_in(session: Session, settings: Settings, turn: service.PendingTurn | service.AnsweredTurn) -> Iterator[str]:
     if isinstance(turn, service.AnsweredTurn):
         yield _event("delta", {"text": turn.reply.content})
         yield _event("done", _turn_out(session, settings, turn.reply).model_dump(mode="json"))

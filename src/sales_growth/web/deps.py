@@ -17,7 +17,12 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request. The request owns the transaction: commit on success, roll back on error."""
+    """One session per request. The request owns the transaction: commit on success, roll back on error.
+
+    Its ``scope="function"`` (below) commits before the response is sent, not after: a client that acts on the
+    response at once (a browser following the login's redirect) must find what was written, and a commit that
+    fails must become the error response, never follow a success already sent.
+    """
     with request.app.state.session_factory() as session:
         try:
             yield session
@@ -28,4 +33,4 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
