@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sales_growth import __version__
@@ -18,6 +19,7 @@ from sales_growth.errors import DomainError, PermissionDeniedError
 from sales_growth.ops import metrics, tracing
 from sales_growth.ops.maintenance import StatusCache
 from sales_growth.settings import Settings, get_settings
+from sales_growth.web.templating import STATIC_DIR
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     app.state.maintenance = StatusCache(app.state.session_factory, ttl_seconds=settings.maintenance_cache_seconds)
     _add_error_handlers(app)
     _include_routers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_middleware(app)
     provider = tracing.tracer_provider(settings, span_exporter)
     if provider is not None:
@@ -93,9 +96,14 @@ def _include_routers(app: FastAPI) -> None:
     from sales_growth.accounts.api import router as accounts_router
     from sales_growth.accounts.pages import router as accounts_pages_router
     from sales_growth.coaching.api import router as coaching_router
+    from sales_growth.coaching.pages import router as coaching_pages_router
+    from sales_growth.feedback.api import router as feedback_router
+    from sales_growth.feedback.pages import router as feedback_pages_router
     from sales_growth.one_on_ones.api import router as one_on_ones_router
+    from sales_growth.one_on_ones.pages import router as one_on_ones_pages_router
     from sales_growth.ops.api import router as ops_router
     from sales_growth.ops.audit_api import router as audit_router
+    from sales_growth.ops.pages import router as ops_pages_router
 
     app.include_router(ops_router)
     app.include_router(audit_router)
@@ -103,6 +111,11 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_pages_router)
     app.include_router(one_on_ones_router)
     app.include_router(coaching_router)
+    app.include_router(feedback_router)
+    app.include_router(one_on_ones_pages_router)
+    app.include_router(coaching_pages_router)
+    app.include_router(feedback_pages_router)
+    app.include_router(ops_pages_router)
 
 
 def _error_body(code: str, message: str, **extra: object) -> dict[str, object]:
@@ -126,14 +139,23 @@ async def _audit_denial(request: Request, exc: PermissionDeniedError) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    """JSON for the API; for browser routes a Japanese page (401 redirects to the login page), see web.errors."""
+    from sales_growth.web.errors import error_page, is_page_request, login_redirect
+
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, PermissionDeniedError):
             await _audit_denial(request, exc)
+        if is_page_request(request):
+            if exc.status_code == 401:
+                return login_redirect(request)
+            return error_page(request, exc.status_code, exc.message, headers=_page_headers(exc.headers))
         return JSONResponse(_error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_page_request(request):
+            return error_page(request, 422, "入力内容に誤りがあります。入力を確かめて、もう一度お試しください。")
         fields = [
             {"field": ".".join(str(p) for p in err.get("loc", ())[1:]), "message": err.get("msg", "")}
             for err in exc.errors()
@@ -142,8 +164,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = _HTTP_MESSAGES_JA.get(exc.status_code, str(exc.detail))
+        if is_page_request(request):
+            return error_page(request, exc.status_code, message, headers=getattr(exc, "headers", None))
         return JSONResponse(
             _error_body(f"http_{exc.status_code}", message),
             status_code=exc.status_code,
@@ -151,7 +175,15 @@ def _add_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        body = _error_body("internal_error", "サーバーで問題が発生しました。時間をおいて再度お試しください。")
-        return JSONResponse(body, status_code=500)
+        message = "サーバーで問題が発生しました。時間をおいて再度お試しください。"
+        if is_page_request(request):
+            return error_page(request, 500, message)
+        return JSONResponse(_error_body("internal_error", message), status_code=500)
+
+
+def _page_headers(headers: dict[str, str]) -> dict[str, str] | None:
+    # WWW-Authenticate belongs to the API; a page keeps only headers a browser acts on (Retry-After).
+    kept = {name: value for name, value in headers.items() if name.lower() != "www-authenticate"}
+    return kept or None
