@@ -263,15 +263,15 @@ def import_page(request: Request, _admin: AdminPage) -> HTMLResponse:
 
 @router.post("/admin/users/import", response_class=HTMLResponse)
 def import_users(
-    request: Request, session: SessionDep, _admin: AdminPage, file: Annotated[UploadFile, File()]
+    request: Request, session: SessionDep, admin: AdminPage, file: Annotated[UploadFile, File()]
 ) -> HTMLResponse:
     """Validate the whole file first: with any problem nothing is created and every line's problem is listed."""
-    problems, results = _import(session, file.file.read(IMPORT_MAX_BYTES + 1))
+    problems, results = _import(session, admin, file.file.read(IMPORT_MAX_BYTES + 1))
     context = {"problems": problems, "results": results, "filename": file.filename or ""}
     return render(request, "accounts/import.html", context, status_code=422 if problems else 200)
 
 
-def _import(session: Session, data: bytes) -> tuple[list[str], list[importing.Imported] | None]:
+def _import(session: Session, admin: User, data: bytes) -> tuple[list[str], list[importing.Imported] | None]:
     if len(data) > IMPORT_MAX_BYTES:
         return ["ファイルが大きすぎます。1 MB 以下のCSVにしてください。"], None
     if not data.strip():
@@ -285,7 +285,7 @@ def _import(session: Session, data: bytes) -> tuple[list[str], list[importing.Im
         return problems, None
     if not rows:
         return ["CSVに登録する行がありません。"], None
-    return [], importing.import_rows(session, rows)
+    return [], importing.import_rows(session, rows, actor=admin)
 
 
 # --- admin: inactive accounts --------------------------------------------------------------------------------------
