@@ -68,6 +68,14 @@ def japanese_datetime(value: datetime | None) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def record_label(record: Any) -> str:
+    """A record as a person names it: its date, and its title when it is more than the default 「…の1on1」."""
+    day = japanese_date(record.held_on)
+    if record.title == f"{record.held_on:%Y年%m月%d日}の1on1":
+        return f"{day}の1on1"
+    return f"{day} {record.title}"
+
+
 def paragraphs(text: str | None) -> Markup:
     """Plain text as escaped lines joined by ``<br>``, for messages and notes."""
     if not text:
@@ -93,4 +101,5 @@ templates.env.filters.update(
     jdate=japanese_date,
     jdatetime=japanese_datetime,
     paragraphs=paragraphs,
+    record_label=record_label,
 )

@@ -29,6 +29,7 @@
     var width = Math.max(280, holder.clientWidth);
     var chart = new window.uPlot({
       width: width,
+      legend: { live: false },
       height: 300,
       series: series,
       scales: { y: { range: [0, 100] } },
