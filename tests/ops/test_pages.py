@@ -70,3 +70,18 @@ def test_the_status_page_shows_health_queue_failures_and_the_kpis(site: Site) ->
 def test_status_and_audit_are_refused_to_managers(site: Site) -> None:
     for path in ("/admin/status", "/admin/audit"):
         assert site.as_("M1").get(path).status_code == 403
+
+
+def test_the_request_summary_counts_server_errors_and_leaves_out_probes() -> None:
+    from sales_growth.ops import metrics
+
+    before = metrics.request_summary()
+    metrics.REQUESTS.labels("/api/v1/summary-test", "GET", "500").inc()
+    metrics.REQUESTS.labels("/api/v1/summary-test", "GET", "200").inc(3)
+    metrics.REQUESTS.labels("/health", "GET", "503").inc(10)
+    metrics.REQUEST_DURATION.labels("/api/v1/summary-test", "GET").observe(0.2)
+    metrics.REQUEST_DURATION.labels("/health", "GET").observe(5.0)
+    after = metrics.request_summary()
+    assert after["responses"] == before["responses"] + 4
+    assert after["errors"] == before["errors"] + 1
+    assert after["requests"] == before["requests"] + 1

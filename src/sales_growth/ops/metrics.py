@@ -193,7 +193,8 @@ SUMMARY_EXCLUDED_ROUTES = frozenset({"/health", "/metrics", "/static", UNMATCHED
 
 
 def request_summary() -> dict[str, float | int | None]:
-    """Since this process started: requests served, their mean duration in ms, and the share that failed (5xx).
+    """Since this process started: requests timed and their mean duration in ms, responses and server errors
+    (5xx) and the share of errors.
 
     Read from this process's own counters, so with several web processes each reports its own share; Prometheus
     (``http_request_duration_seconds``) has the whole picture.
@@ -218,5 +219,7 @@ def request_summary() -> dict[str, float | int | None]:
     return {
         "requests": int(count),
         "mean_ms": round(seconds / count * 1000, 1) if count else None,
+        "responses": int(total),
+        "errors": int(errors),
         "error_rate": round(errors / total, 4) if total else None,
     }
