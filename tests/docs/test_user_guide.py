@@ -14,7 +14,8 @@ GUIDE = ROOT / "docs" / "user-guide.md"
 
 def _build_pdf_module() -> object:
     spec = importlib.util.spec_from_file_location("build_pdf", ROOT / "docs" / "build_pdf.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["build_pdf"] = module
     spec.loader.exec_module(module)
