@@ -68,11 +68,13 @@ def _planned_record(page: Any, live_app: LiveApp) -> str:
     page.get_by_role("button", name="対話セッションを始める").click()
     page.wait_for_url("**/dialogues/*")
     box = page.get_by_label("メッセージ")
+    page.evaluate("window.__sameDocument = true")
     for number, message in enumerate(DIALOGUE, start=1):
         box.fill(message)
         page.get_by_role("button", name="送信").click()
         # The reply streams into the page: no navigation, one more coach message each time.
         page.locator(".chat__message--coach:not(.chat__message--pending)").nth(number).wait_for()
+    assert page.evaluate("window.__sameDocument") is True  # streamed by chat.js, never a form post and reload
     screenshot(page, "dialogue")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="対話を完了して行動計画を作る").click()

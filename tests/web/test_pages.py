@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from sales_growth.coaching.models import Dialogue
 from sales_growth.web.templating import STATIC_DIR
 from tests.personas import PERSONA_TREE
-from tests.web.browsing import Site, assert_no_inline_code
+from tests.web.browsing import Site, assert_no_inline_code, counted_queries
 
 PAGES = {
     "member": ["/home", "/one-on-ones", "/one-on-ones/new"],
@@ -48,8 +50,32 @@ def test_a_page_without_login_redirects_to_the_login_page(site: Site) -> None:
 
 def test_an_htmx_request_without_login_redirects_the_whole_page(site: Site) -> None:
     client = TestClient(site.app, follow_redirects=False)
-    response = client.get("/one-on-ones/1/analysis", headers={"HX-Request": "true"})
-    assert response.headers["hx-redirect"].startswith("/login")
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://testserver/one-on-ones/1"}
+    response = client.get("/one-on-ones/1/analysis", headers=headers)
+    assert response.headers["hx-redirect"] == "/login?next=%2Fone-on-ones%2F1"
+
+
+def test_pages_stay_within_their_query_budgets(site: Site) -> None:
+    """Fixed numbers of statements per page, whatever the data (the list, record, home and team pages are also
+    checked against more data in their own tests)."""
+    from tests.coaching.test_pages import _planned
+
+    _record_id, plan_id = _planned(site, ["次は予算を聞きます", "以上です"])
+    dialogue_id = site.session.scalar(select(Dialogue.id))
+    budgets = {
+        ("A1", f"/action-plans/{plan_id}"): 12,
+        ("A1", f"/dialogues/{dialogue_id}"): 10,
+        ("M1", f"/members/{site.personas.id('A1')}"): 18,
+        ("admin", "/admin/users"): 6,
+        ("admin", "/admin/audit"): 6,
+        ("admin", "/admin/status"): 12,
+        ("admin", "/admin/accounts/inactive"): 5,
+    }
+    for (persona, path), budget in budgets.items():
+        site.as_(persona).get(path)
+        with counted_queries(site.app) as statements:
+            assert site.as_(persona).get(path).status_code == 200
+        assert len(statements) <= budget, (path, len(statements))
 
 
 def test_an_unknown_page_is_a_japanese_404_page_and_the_api_keeps_json(site: Site) -> None:

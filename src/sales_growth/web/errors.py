@@ -7,7 +7,7 @@ message of a domain error, or a fixed message per status.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.requests import Request
@@ -37,13 +37,18 @@ def is_page_request(request: Request) -> bool:
 
 def login_redirect(request: Request) -> Response:
     """To the login page, coming back here afterwards (only a local path is ever given as ``next``)."""
-    target = request.url.path
-    if request.url.query:
-        target += f"?{request.url.query}"
-    location = "/login" if request.method != "GET" or target == "/" else f"/login?next={quote(target, safe='')}"
     if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": location})
-    return RedirectResponse(location, status_code=303)
+        # A fragment is no page to come back to: the page it was polled from is (HTMX names it).
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        same_site = current.netloc in {"", request.url.netloc}
+        target = (current.path + (f"?{current.query}" if current.query else "")) if same_site else "/"
+        return Response(status_code=204, headers={"HX-Redirect": _login_location(target or "/")})
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(_login_location(target if request.method == "GET" else "/"), status_code=303)
+
+
+def _login_location(target: str) -> str:
+    return "/login" if target == "/" else f"/login?next={quote(target, safe='')}"
 
 
 def error_page(
