@@ -98,3 +98,13 @@ def test_a_dialogue_leads_to_a_plan_the_member_agrees_to_and_updates(new_page: A
     assert page.get_by_text("明日の朝に電話します").first.is_visible()
     screenshot(page, "plan-agreed")
     assert page.csp_violations == []
+
+
+def test_a_file_too_large_is_refused_before_it_is_sent(new_page: Any, live_app: LiveApp) -> None:
+    page = new_page()
+    log_in(page, live_app, "member")
+    page.goto("/one-on-ones/new")
+    big = {"name": "long.txt", "mimeType": "text/plain", "buffer": "あ".encode() * 400_000}
+    page.get_by_label("またはファイルをアップロード").set_input_files(files=[big])
+    message = page.get_by_label("またはファイルをアップロード").evaluate("input => input.validationMessage")
+    assert message == "ファイルが大きすぎます。1 MB 以下にしてください。"

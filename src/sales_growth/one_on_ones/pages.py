@@ -96,7 +96,12 @@ def _form(
     errors: list[str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    context = {"members": service.recordable_members(session, user), "values": values, "errors": errors or []}
+    context = {
+        "members": service.recordable_members(session, user),
+        "values": values,
+        "errors": errors or [],
+        "max_bytes": request.app.state.settings.max_upload_bytes,
+    }
     return render(request, "one_on_ones/new.html", context, status_code=status_code)
 
 

@@ -28,6 +28,18 @@
     }
   });
 
+  // A file input with data-max-bytes refuses a file that is too large before anything is sent.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input instanceof HTMLInputElement && input.type === "file" && input.dataset.maxBytes) {
+      var tooLarge = Array.prototype.some.call(input.files || [], function (file) {
+        return file.size > Number(input.dataset.maxBytes);
+      });
+      input.setCustomValidity(tooLarge ? input.dataset.tooLarge || "ファイルが大きすぎます。" : "");
+      input.reportValidity();
+    }
+  });
+
   onReady(function () {
     // After a refused form, the list of problems gets the focus so that a screen reader reads it first.
     var errors = document.getElementById("form-errors");
