@@ -127,7 +127,9 @@ def test_reanalysing_starts_a_new_run(site: Site) -> None:
     assert response.status_code == 303
     runs = site.session.scalars(select(Analysis).where(Analysis.one_on_one_id == record_id)).all()
     assert [r.status for r in runs] == ["succeeded", "queued"]
-    assert "再分析を始めました" in site.as_("M1").get(response.headers["location"]).text
+    html = site.as_("M1").get(response.headers["location"]).text
+    assert "再分析を始めました" in html
+    assert "分析の履歴（2回）" in html
 
 
 def test_before_a_plan_the_page_says_how_one_comes(site: Site) -> None:

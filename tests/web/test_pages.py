@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -130,3 +132,16 @@ def test_an_htmx_post_with_the_header_token_is_accepted(site: Site) -> None:
     assert response.status_code == 303
     refused = browser.client.post(f"/one-on-ones/{record_id}/reanalyse", headers={"HX-Request": "true"})
     assert refused.status_code == 403
+
+
+def test_an_announced_maintenance_is_a_banner_on_every_page(site: Site) -> None:
+    from datetime import timedelta
+
+    from sales_growth.db import utcnow
+    from sales_growth.ops import maintenance
+
+    start = utcnow() + timedelta(days=1)
+    maintenance.announce(site.session, start=start, end=start + timedelta(hours=2), message="サーバーの更新")
+    site.session.commit()
+    html = site.as_("A1").get("/home").text
+    assert re.search(r'<aside class="banner" role="status">メンテナンスのお知らせ: [^<]*サーバーの更新</aside>', html)

@@ -233,6 +233,7 @@ def record_page(request: Request, record_id: int, session: SessionDep, user: Pag
         "names": names_of(session, {record.member_id, record.created_by_id}),
         "plan": _plan_or_none(session, user, record.id),
         "previous_items": coaching.previous_open_items(session, record),
+        "history": service.analysis_runs(session, record),
         "today": today,
         "poll_seconds": POLL_SECONDS,
         "can_edit": policy.can_administer(user) or record.created_by_id == user.id,

@@ -150,7 +150,11 @@ def latest_analyses(session: Session, record_ids: list[int]) -> dict[int, Analys
 
 
 def analysis_history(session: Session, actor: User, record_id: int) -> list[Analysis]:
-    record = get_record(session, actor, record_id)
+    return analysis_runs(session, get_record(session, actor, record_id))
+
+
+def analysis_runs(session: Session, record: OneOnOne) -> list[Analysis]:
+    """Every analysis run of a record already fetched through :func:`get_record`, newest first."""
     query = select(Analysis).where(Analysis.one_on_one_id == record.id).order_by(Analysis.id.desc())
     return list(session.scalars(query))
 
