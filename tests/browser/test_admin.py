@@ -19,6 +19,17 @@ BAD_CSV = (
 GOOD_CSV = "email,name,role,manager_email\nkato@example.com,加藤 美和,member,sato@example.com\n"
 
 
+def _give_feedback(live_app: LiveApp) -> None:
+    """Ratings and a correction over the API, so that the satisfaction and accuracy KPIs have something to show."""
+    records = live_app.api("GET", "/api/v1/one-on-ones?limit=3", "manager")["items"]
+    for index, record in enumerate(records):
+        analysis_id = record["analysis"]["id"]
+        live_app.api("PUT", f"/api/v1/analyses/{analysis_id}/rating", "manager", json={"score": 4 + index % 2})
+        if index == 0:
+            body = {"kind": "wrong", "finding_index": 0}
+            live_app.api("POST", f"/api/v1/analyses/{analysis_id}/corrections", "manager", json=body)
+
+
 def _upload(page: Any, text: str) -> None:
     page.goto("/admin/users/import")
     csv = {"name": "users.csv", "mimeType": "text/csv", "buffer": text.encode("cp932")}
@@ -72,8 +83,10 @@ def test_the_audit_log_filters_and_the_status_page_shows_the_kpis(new_page: Any,
     assert cells
     assert set(cells) == {"ログイン成功"}
     screenshot(page, "admin-audit")
+    _give_feedback(live_app)
     page.goto("/admin/status")
     for title in ("平均応答時間", "エラー率", "利用者の満足度", "AIの精度", "ジョブキュー"):
         assert page.get_by_role("heading", name=title).is_visible()
+    assert page.locator(".kpis .stat").all_inner_texts().count("—") == 0
     screenshot(page, "admin-status")
     assert page.csp_violations == []
