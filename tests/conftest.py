@@ -23,6 +23,7 @@ from sales_growth import models  # noqa: F401  (registers all tables)
 from sales_growth.db import Base, create_db_engine, create_session_factory, upgrade_schema
 from sales_growth.settings import Settings
 from tests.personas import api, personas  # noqa: F401  (fixtures for access tests)
+from tests.web.browsing import site  # noqa: F401  (the fixture of page tests)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SALES_GROWTH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

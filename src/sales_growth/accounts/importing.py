@@ -128,15 +128,17 @@ def _in_cycle(row: Row, in_file: dict[str, Row]) -> bool:
     return False
 
 
-def import_rows(session: Session, rows: list[Row]) -> list[Imported]:
-    """Create the users, managers before their reports. Call only after :func:`validate` found nothing."""
+def import_rows(session: Session, rows: list[Row], *, actor: User | None = None) -> list[Imported]:
+    """Create the users, managers before their reports. Call only after :func:`validate` found nothing.
+
+    ``actor`` is the admin importing from the web page (None: the command line), named in the audit events."""
     created: dict[str, User] = {}
     results: list[Imported] = []
     pending = list(rows)
     while pending:
         ready = [row for row in pending if not row.manager_email or row.manager_email not in _emails(pending)]
         for row in ready:
-            results.append(_create(session, row, created))
+            results.append(_create(session, row, created, actor))
         pending = [row for row in pending if row not in ready]
     return results
 
@@ -145,7 +147,7 @@ def _emails(rows: list[Row]) -> set[str]:
     return {row.email for row in rows}
 
 
-def _create(session: Session, row: Row, created: dict[str, User]) -> Imported:
+def _create(session: Session, row: Row, created: dict[str, User], actor: User | None) -> Imported:
     manager = created.get(row.manager_email) or (
         session.scalar(select(User).where(User.email == row.manager_email)) if row.manager_email else None
     )
@@ -157,5 +159,5 @@ def _create(session: Session, row: Row, created: dict[str, User]) -> Imported:
         manager_id=manager.id if manager else None,
         password=row.password or generated or "",
     )
-    created[row.email] = service.create_user(session, None, data)
+    created[row.email] = service.create_user(session, actor, data)
     return Imported(email=row.email, generated_password=generated)

@@ -87,3 +87,14 @@ def can_comment_on_plan(session: Session, actor: User, member_id: int) -> bool:
 def can_see_team(actor: User) -> bool:
     """A team picture: managers (their subtree) and admins (everyone)."""
     return actor.role in {Role.MANAGER, Role.ADMIN}
+
+
+# Feedback: anyone who may see an analysis or a plan may rate it; only the 1on1's people correct its findings.
+
+
+def can_correct_findings(session: Session, actor: User, member_id: int) -> bool:
+    """Marking findings wrong or adding missed ones: the member and the managers above them (the people of the
+    1on1). Admins see every analysis but were not there, so their word is not a correction."""
+    if actor.id == member_id:
+        return True
+    return actor.role == Role.MANAGER and can_see_user(session, actor, member_id)

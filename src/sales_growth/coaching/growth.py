@@ -182,3 +182,12 @@ def _challenge_counts(session: Session, member_ids: list[int]) -> dict[int, Coun
         skills = {f["skill"] for f in result.get("findings", []) if f["polarity"] == "challenge"}
         counts[records[record_id]].update(s for s in skills if s in SKILL_IDS)
     return counts
+
+
+def challenge_matrix(session: Session, actor: User) -> dict[int, Counter[str]]:
+    """For the team's heat map: per member of the actor's team (as :func:`team` lists it), how many of their
+    1on1s found each skill a challenge."""
+    if not policy.can_see_team(actor):
+        raise PermissionDeniedError("チームの状況を見られるのは上司と管理者です。")
+    ids = list(session.scalars(select(User.id).where(User.id.in_(policy.visible_user_ids(actor)), User.id != actor.id)))
+    return _challenge_counts(session, ids)

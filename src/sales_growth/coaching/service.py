@@ -482,3 +482,25 @@ def open_items_for_progress(session: Session, record_id: int) -> list[OpenItem]:
         OpenItem.model_validate({"id": i.id, "title": i.title, "skill": i.skill, "who": i.who})
         for i in previous_open_items(session, record)
     ]
+
+
+def open_items_of(session: Session, actor: User, member_id: int) -> list[ActionPlanItem]:
+    """A member's items not yet done across all their plans, earliest due first (empty for an invisible member)."""
+    query = (
+        select(ActionPlanItem)
+        .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
+        .where(
+            ActionPlan.member_id == member_id,
+            ActionPlan.member_id.in_(policy.visible_user_ids(actor)),
+            ActionPlanItem.status != ItemStatus.DONE,
+        )
+        .options(selectinload(ActionPlanItem.plan))
+        .order_by(ActionPlanItem.due_date, ActionPlanItem.id)
+    )
+    return list(session.scalars(query))
+
+
+def plans_of(session: Session, actor: User, member_id: int) -> list[ActionPlan]:
+    """A member's plans the actor may see, newest first, with their items (for the member page)."""
+    query = _visible_plans(actor).where(ActionPlan.member_id == member_id).order_by(ActionPlan.id.desc())
+    return list(session.scalars(query))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from sales_growth.accounts import policy
-from sales_growth.accounts.models import User
+from sales_growth.accounts.models import Role, User
 from sales_growth.analysis.decoding import check_suffix, check_text, decode_record_with_encoding
 from sales_growth.analysis.errors import AnalysisInputError, RecordTooLargeError
 from sales_growth.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, PermissionDeniedError
@@ -150,7 +150,11 @@ def latest_analyses(session: Session, record_ids: list[int]) -> dict[int, Analys
 
 
 def analysis_history(session: Session, actor: User, record_id: int) -> list[Analysis]:
-    record = get_record(session, actor, record_id)
+    return analysis_runs(session, get_record(session, actor, record_id))
+
+
+def analysis_runs(session: Session, record: OneOnOne) -> list[Analysis]:
+    """Every analysis run of a record already fetched through :func:`get_record`, newest first."""
     query = select(Analysis).where(Analysis.one_on_one_id == record.id).order_by(Analysis.id.desc())
     return list(session.scalars(query))
 
@@ -201,3 +205,12 @@ def _upload_row(upload: UploadedFile) -> RecordUpload:
         sha256=hashlib.sha256(upload.data).hexdigest(),
         data=upload.data,
     )
+
+
+def recordable_members(session: Session, actor: User) -> list[User]:
+    """Whom the actor may record a 1on1 for, as :func:`policy.can_record_for` decides: a member themself, a
+    manager the people below them (not themself), an admin anyone active. In one query, for the form's select."""
+    query = select(User).where(User.id.in_(policy.visible_user_ids(actor)), User.is_active.is_(True))
+    if actor.role == Role.MANAGER:
+        query = query.where(User.id != actor.id)
+    return list(session.scalars(query.order_by(User.name, User.id)))

@@ -187,3 +187,42 @@ def _queue_depth() -> float | None:
 
 def render(registry: CollectorRegistry = REGISTRY) -> bytes:
     return generate_latest(registry)
+
+
+# --- the status page's view of this process's requests ---------------------------------------------------------
+
+# Probes and static files say nothing of how the application answers its users.
+SUMMARY_EXCLUDED_ROUTES = frozenset({"/health", "/metrics", "/static", UNMATCHED_ROUTE})
+
+
+def request_summary() -> dict[str, float | int | None]:
+    """Since this process started: requests timed and their mean duration in ms, responses and server errors
+    (5xx) and the share of errors.
+
+    Read from this process's own counters, so with several web processes each reports its own share; Prometheus
+    (``http_request_duration_seconds``) has the whole picture.
+    """
+    seconds = count = 0.0
+    for metric in REQUEST_DURATION.collect():
+        for sample in metric.samples:
+            if sample.labels.get("route") in SUMMARY_EXCLUDED_ROUTES:
+                continue
+            if sample.name.endswith("_sum"):
+                seconds += sample.value
+            elif sample.name.endswith("_count"):
+                count += sample.value
+    total = errors = 0.0
+    for metric in REQUESTS.collect():
+        for sample in metric.samples:
+            if not sample.name.endswith("_total") or sample.labels.get("route") in SUMMARY_EXCLUDED_ROUTES:
+                continue
+            total += sample.value
+            if sample.labels.get("status", "").startswith("5"):
+                errors += sample.value
+    return {
+        "requests": int(count),
+        "mean_ms": round(seconds / count * 1000, 1) if count else None,
+        "responses": int(total),
+        "errors": int(errors),
+        "error_rate": round(errors / total, 4) if total else None,
+    }

@@ -142,7 +142,7 @@ class CSRFMiddleware:
             if not await _token_is_valid(request, body):
                 await _refuse(request)(scope, receive, send)
                 return
-            receive = _replay(body)
+            receive = _replay(body, receive)
         await self.app(scope, receive, _with_pre_session_cookie(scope, send))
 
 
@@ -175,12 +175,20 @@ def _too_large() -> Response:
     return JSONResponse({"error": {"code": "payload_too_large", "message": message}, "detail": message}, 413)
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, then: Receive | None = None) -> Receive:
+    """The body read already, once; afterwards the connection's own ``receive`` (``then``).
+
+    A streaming response listens for the client's disconnect: answering ``http.disconnect`` at once would end
+    every stream as soon as it starts, so after the body the real connection is asked, which answers only when
+    the client actually goes away.
+    """
     sent = False
 
     async def receive() -> Message:
         nonlocal sent
         if sent:
+            if then is not None:
+                return await then()
             return {"type": "http.disconnect"}
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}

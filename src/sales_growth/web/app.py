@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,6 +21,7 @@ from sales_growth.errors import DomainError, PermissionDeniedError
 from sales_growth.ops import metrics, tracing
 from sales_growth.ops.maintenance import StatusCache
 from sales_growth.settings import Settings, get_settings
+from sales_growth.web.templating import STATIC_DIR
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     _add_error_handlers(app)
     _document_error_shape(app)
     _include_routers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _add_middleware(app)
     provider = tracing.tracer_provider(settings, span_exporter)
     if provider is not None:
@@ -96,9 +99,14 @@ def _include_routers(app: FastAPI) -> None:
     from sales_growth.accounts.api import router as accounts_router
     from sales_growth.accounts.pages import router as accounts_pages_router
     from sales_growth.coaching.api import router as coaching_router
+    from sales_growth.coaching.pages import router as coaching_pages_router
+    from sales_growth.feedback.api import router as feedback_router
+    from sales_growth.feedback.pages import router as feedback_pages_router
     from sales_growth.one_on_ones.api import router as one_on_ones_router
+    from sales_growth.one_on_ones.pages import router as one_on_ones_pages_router
     from sales_growth.ops.api import router as ops_router
     from sales_growth.ops.audit_api import router as audit_router
+    from sales_growth.ops.pages import router as ops_pages_router
 
     app.include_router(ops_router)
     app.include_router(audit_router)
@@ -106,6 +114,11 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_pages_router)
     app.include_router(one_on_ones_router)
     app.include_router(coaching_router)
+    app.include_router(feedback_router)
+    app.include_router(one_on_ones_pages_router)
+    app.include_router(coaching_pages_router)
+    app.include_router(feedback_pages_router)
+    app.include_router(ops_pages_router)
 
 
 # The body every error has (see _error_body); the schema FastAPI would document for 422 describes its own shape,
@@ -173,14 +186,23 @@ async def _audit_denial(request: Request, exc: PermissionDeniedError) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    """JSON for the API; for browser routes a Japanese page (401 redirects to the login page), see web.errors."""
+    from sales_growth.web.errors import error_page, is_page_request, login_redirect
+
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, PermissionDeniedError):
             await _audit_denial(request, exc)
+        if is_page_request(request):
+            if exc.status_code == 401:
+                return login_redirect(request)
+            return error_page(request, exc.status_code, exc.message, headers=_page_headers(exc.headers))
         return JSONResponse(_error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_page_request(request):
+            return error_page(request, 422, "入力内容に誤りがあります。入力を確かめて、もう一度お試しください。")
         fields = [
             {"field": ".".join(str(p) for p in err.get("loc", ())[1:]), "message": err.get("msg", "")}
             for err in exc.errors()
@@ -190,14 +212,19 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
-    async def out_of_range(_request: Request, _exc: Exception) -> JSONResponse:
+    async def out_of_range(request: Request, _exc: Exception) -> Response:
         # A number beyond what the database can hold (PostgreSQL bigint, SQLite INTEGER): bad input, never a 500.
+        # On a page it can only be an id in the address, which names nothing.
+        if is_page_request(request):
+            return error_page(request, 404, _HTTP_MESSAGES_JA[404])
         body = _error_body("invalid_input", "数値が大きすぎるなど、範囲外の値が指定されています。")
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = _HTTP_MESSAGES_JA.get(exc.status_code, str(exc.detail))
+        if is_page_request(request):
+            return error_page(request, exc.status_code, message, headers=getattr(exc, "headers", None))
         return JSONResponse(
             _error_body(f"http_{exc.status_code}", message),
             status_code=exc.status_code,
@@ -205,9 +232,18 @@ def _add_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        body = _error_body("internal_error", "サーバーで問題が発生しました。時間をおいて再度お試しください。")
+        message = "サーバーで問題が発生しました。時間をおいて再度お試しください。"
         # This handler runs outside the app's middleware: give the id that the log lines carry back by hand.
         request_id = structlog.contextvars.get_contextvars().get("request_id")
-        return JSONResponse(body, status_code=500, headers={"X-Request-ID": request_id} if request_id else None)
+        headers = {"X-Request-ID": request_id} if request_id else None
+        if is_page_request(request):
+            return error_page(request, 500, message, headers=headers)
+        return JSONResponse(_error_body("internal_error", message), status_code=500, headers=headers)
+
+
+def _page_headers(headers: dict[str, str]) -> dict[str, str] | None:
+    # WWW-Authenticate belongs to the API; a page keeps only headers a browser acts on (Retry-After).
+    kept = {name: value for name, value in headers.items() if name.lower() != "www-authenticate"}
+    return kept or None

@@ -1,0 +1,1 @@
+"""Feedback: ratings of analyses and plans (the satisfaction KPI) and corrections of findings (the AI-accuracy KPI)."""

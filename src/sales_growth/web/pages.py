@@ -1,0 +1,111 @@
+"""Plumbing every domain's page routes share: the page user, the navigation of each role, rendering, redirects.
+
+Page routes call the services (never the JSON API over HTTP); what a user may see is decided there, by the policy.
+An error raised in a page route is rendered as a Japanese page by the app's error handler (:mod:`web.errors`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from sales_growth.accounts import policy
+from sales_growth.accounts.deps import CurrentUser
+from sales_growth.accounts.models import Role, User
+from sales_growth.web.templating import templates
+
+
+def get_page_user(request: Request, user: CurrentUser) -> User:
+    """The logged-in user of a page, kept on the request for the header (401 redirects to the login page)."""
+    request.state.user = user
+    return user
+
+
+PageUser = Annotated[User, Depends(get_page_user)]
+
+
+def get_admin_page_user(user: PageUser) -> User:
+    """An admin's page: others get the 403 page (and a ``permission_denied`` audit event)."""
+    policy.require_admin(user)
+    return user
+
+
+AdminPage = Annotated[User, Depends(get_admin_page_user)]
+
+
+@dataclass(frozen=True)
+class NavLink:
+    href: str
+    label: str
+
+
+_MEMBER_NAV = (
+    NavLink("/home", "ホーム"),
+    NavLink("/one-on-ones", "1on1一覧"),
+    NavLink("/one-on-ones/new", "1on1を記録"),
+)
+_MANAGER_NAV = (
+    NavLink("/team", "チーム"),
+    NavLink("/one-on-ones", "1on1一覧"),
+    NavLink("/one-on-ones/new", "1on1を記録"),
+    NavLink("/home", "自分のホーム"),
+)
+_ADMIN_NAV = (
+    NavLink("/admin/users", "ユーザー"),
+    NavLink("/admin/accounts/inactive", "休眠アカウント"),
+    NavLink("/admin/audit", "監査ログ"),
+    NavLink("/admin/status", "システム状況"),
+    NavLink("/team", "チーム"),
+    NavLink("/one-on-ones", "1on1一覧"),
+    NavLink("/one-on-ones/new", "1on1を記録"),
+)
+
+
+def navigation(user: User | None) -> tuple[NavLink, ...]:
+    """The links of the header for the user's role (none before login)."""
+    if user is None:
+        return ()
+    return {Role.ADMIN: _ADMIN_NAV, Role.MANAGER: _MANAGER_NAV}.get(user.role, _MEMBER_NAV)
+
+
+def home_path(user: User) -> str:
+    """Where each role starts: members at home, managers on their team, admins at the users."""
+    return {Role.ADMIN: "/admin/users", Role.MANAGER: "/team"}.get(user.role, "/home")
+
+
+# What a redirect after a form post may announce (``?notice=saved``): fixed texts, never text from the query.
+NOTICES = {
+    "saved": "保存しました。",
+    "created": "作成しました。",
+    "agreed": "行動計画に合意しました。進捗を更新していきましょう。",
+    "commented": "コメントを送りました。",
+    "rated": "評価を送りました。ありがとうございます。",
+    "corrected": "修正を受け付けました。分析の改善に使われます。",
+    "reanalysing": "再分析を始めました。",
+    "deactivated": "アカウントを無効にしました。",
+    "reactivated": "アカウントを有効にしました。",
+    "unlocked": "ロックを解除しました。",
+}
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """A page (or an HTMX fragment) rendered with the shared globals; ``user`` and ``nav`` come from the request."""
+    user = getattr(request.state, "user", None)
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    values = {"user": user, "nav": navigation(user), "path": request.url.path, "notice": notice, **(context or {})}
+    return templates.TemplateResponse(request, template, values, status_code=status_code, headers=headers)
+
+
+def see_other(path: str) -> RedirectResponse:
+    """After a form post: 303 to the page showing the result (the browser then GETs it)."""
+    return RedirectResponse(path, status_code=303)
