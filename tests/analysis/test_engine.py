@@ -23,7 +23,9 @@ RECORD = (
 def test_a_record_gets_findings_keywords_summary_and_a_plan() -> None:
     result = get_local_analyzer().analyze(RECORD, session_date=date(2026, 11, 2))
     assert result.engine == "local"
-    assert ("hearing", "challenge") in {(f.skill, f.polarity) for f in result.findings}
+    found = {(f.skill, f.polarity) for f in result.findings}
+    assert {("closing", "challenge"), ("preparation", "strength")} <= found
+    assert all(f.evidence in RECORD for f in result.findings)
     assert any("青葉電機" in k for k in result.keywords)
     assert 0 < len(result.summary) <= 400
     assert plan_problems(result, date(2026, 11, 2)) == []

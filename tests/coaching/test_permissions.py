@@ -34,11 +34,11 @@ TEAM_MEMBERS = {
 
 @pytest.fixture
 def a1(api: TestClient, personas: Personas, settings: Settings) -> dict[str, Any]:
-    """A1's analysed record (by M1), A1's dialogue with two turns, and the draft plan it produced."""
+    """A1's analysed record (by M1), A1's dialogue up to two commitments, and the draft plan it produced."""
     at_friday_morning(api)
     record = analysed_record(api, personas, settings, author="M1", member="A1")
     dialogue = start(api, personas, record["id"])
-    for message in FLOW[:2]:
+    for message in FLOW[:8]:
         say(api, personas, dialogue["id"], message)
     plan = complete(api, personas, dialogue["id"])
     return {"record": record["id"], "dialogue": dialogue["id"], "plan": plan["id"], "items": plan["items"]}

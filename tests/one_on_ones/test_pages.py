@@ -81,7 +81,7 @@ def test_the_finished_analysis_shows_its_headings_skills_and_highlighted_evidenc
     for heading in ("<h2>要約</h2>", "<h2>キーワード</h2>", "<h2>強み</h2>", "<h2>課題</h2>"):
         assert heading in html
     assert "ヒアリング・質問力" in html
-    assert re.search(r'<mark id="evidence-\d+" class="mark--challenge">[^<]*予算', html)
+    assert re.search(r'<mark id="evidence-\d+" class="mark--challenge">[^<]*(?:予算|決裁者)', html)
     assert "hx-trigger" not in html  # finished: the polling stops
     assert_no_inline_code(html)
 

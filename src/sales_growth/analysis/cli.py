@@ -10,7 +10,19 @@ from typing import Annotated, Literal
 
 import typer
 
+from sales_growth.analysis.models import AnalysisResult
+
 EngineName = Literal["local", "llm"]
+
+
+def contract_json(result: AnalysisResult) -> dict[str, object]:
+    """The ``analyze --json`` shape of DESIGN.md: every contract key always present (``primary_challenge`` is
+    ``null`` when there is no challenge); optional extras only when set."""
+    body: dict[str, object] = result.model_dump(mode="json")
+    return {key: value for key, value in body.items() if value is not None or key in _CONTRACT_KEYS}
+
+
+_CONTRACT_KEYS = frozenset({"engine", "summary", "keywords", "findings", "primary_challenge", "action_plan"})
 
 
 def _fail(message: str) -> None:
@@ -57,7 +69,7 @@ def analyze_command(
     analyzer = _analyzer(engine)
     result = analyzer.analyze(text, session_date=held_on, filename=file.name)  # type: ignore[attr-defined]
     if json_output:
-        typer.echo(json.dumps(result.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(contract_json(result), ensure_ascii=False, indent=2))
     else:
         from sales_growth.analysis.report import print_report
 

@@ -6,8 +6,9 @@ import time
 from datetime import date
 from functools import lru_cache
 
+from sales_growth.analysis.classifier import classify, load_model
 from sales_growth.analysis.decoding import check_text, decode_record
-from sales_growth.analysis.findings import find_skills, load_lexicon
+from sales_growth.analysis.findings import load_lexicon
 from sales_growth.analysis.keywords import extract_keywords
 from sales_growth.analysis.models import AnalysisResult
 from sales_growth.analysis.nlp import tokenize
@@ -23,7 +24,7 @@ class LocalAnalyzer:
 
     def analyze(self, text: str, *, session_date: date, filename: str | None = None) -> AnalysisResult:
         transcript = read_transcript(check_text(text), filename=filename)
-        report = find_skills(transcript)
+        report = classify(transcript)
         keywords = extract_keywords(transcript)
         return AnalysisResult(
             engine=self.name,
@@ -43,6 +44,7 @@ def get_local_analyzer() -> LocalAnalyzer:
     """The process's engine, with its dictionary and knowledge files loaded (once)."""
     started = time.perf_counter()
     load_lexicon()
+    load_model()
     load_templates()
     tokenize("準備")  # loads Sudachi's dictionary
     analyzer = LocalAnalyzer()

@@ -24,12 +24,15 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Generic, Literal, TypeVar
+
+import ahocorasick
 
 from sales_growth.analysis.models import SKILL_IDS, Finding, Polarity, SkillId, SkillReport
 from sales_growth.analysis.nlp import Token
@@ -56,24 +59,30 @@ T = TypeVar("T")
 
 
 class PhraseIndex(Generic[T]):
-    """Phrases looked up by their first character, so a clause is scanned once, not once per phrase."""
+    """Phrases found in a clause in one pass of an Aho-Corasick automaton (pyahocorasick), overlaps included."""
 
     def __init__(self, entries: list[tuple[str, T]]) -> None:
-        self._by_first: dict[str, list[tuple[str, T]]] = defaultdict(list)
+        self._entries = entries
+        payloads: dict[str, list[T]] = defaultdict(list)
         for phrase, payload in entries:
-            self._by_first[phrase[0]].append((phrase, payload))
+            payloads[phrase].append(payload)
+        self._automaton = ahocorasick.Automaton()
+        for phrase, found in payloads.items():
+            self._automaton.add_word(phrase, (phrase, tuple(found)))
+        if payloads:
+            self._automaton.make_automaton()
 
     def __iter__(self) -> Iterator[tuple[str, T]]:
-        return (entry for entries in self._by_first.values() for entry in entries)
+        return iter(self._entries)
 
     def find(self, text: str) -> list[T]:
-        """The payload of every phrase that occurs in ``text`` (once per phrase, overlaps allowed)."""
-        seen: dict[str, T] = {}
-        for index, char in enumerate(text):
-            for phrase, payload in self._by_first.get(char, ()):
-                if phrase not in seen and text.startswith(phrase, index):
-                    seen[phrase] = payload
-        return list(seen.values())
+        """The payloads of every phrase that occurs in ``text`` (once per phrase, overlaps allowed)."""
+        if not self._entries:
+            return []
+        found: dict[str, tuple[T, ...]] = {}
+        for _end, (phrase, payloads) in self._automaton.iter(text):
+            found[phrase] = payloads
+        return [payload for payloads in found.values() for payload in payloads]
 
 
 @dataclass(frozen=True)
@@ -82,11 +91,10 @@ class Lexicon:
 
     skill_words: dict[str, tuple[tuple[SkillId, float], ...]]
     skill_phrases: PhraseIndex[tuple[SkillId, float]]
-    positive: dict[str, float]
-    negative: dict[str, float]
-    positive_phrases: PhraseIndex[float]
-    negative_phrases: PhraseIndex[float]
-    requests: PhraseIndex[float]
+    # Praise and shortfall words by form: (positive weight, negative weight).
+    polar_words: dict[str, tuple[float, float]]
+    # Praise (``positive``), shortfall (``negative``) and a manager's asks (``request``) found in one scan.
+    polarity_phrases: PhraseIndex[tuple[str, float]]
     negators: frozenset[str]
     descriptive: frozenset[str]
     hedges: tuple[str, ...]
@@ -94,8 +102,15 @@ class Lexicon:
     customer_markers: tuple[str, ...]
 
 
+def _polar_words(positive: dict[str, float], negative: dict[str, float]) -> dict[str, tuple[float, float]]:
+    return {form: (positive.get(form, 0.0), negative.get(form, 0.0)) for form in positive.keys() | negative.keys()}
+
+
 def _read_toml(name: str) -> dict[str, object]:
     return tomllib.loads(resources.files("sales_growth.analysis").joinpath("data", name).read_text("utf-8"))
+
+
+_POLARITY_TABLES = (("positive", "positive_phrases"), ("negative", "negative_phrases"), ("request", "requests"))
 
 
 @lru_cache(maxsize=1)
@@ -127,11 +142,10 @@ def load_lexicon() -> Lexicon:
     return Lexicon(
         skill_words={k: tuple(v) for k, v in words.items()},
         skill_phrases=PhraseIndex([(phrase, (skill, weight)) for phrase, skill, weight in phrases]),
-        positive=table("positive"),
-        negative=table("negative"),
-        positive_phrases=PhraseIndex(list(table("positive_phrases").items())),
-        negative_phrases=PhraseIndex(list(table("negative_phrases").items())),
-        requests=PhraseIndex(list(table("requests").items())),
+        polar_words=_polar_words(table("positive"), table("negative")),
+        polarity_phrases=PhraseIndex(
+            [(phrase, (kind, weight)) for kind, name in _POLARITY_TABLES for phrase, weight in table(name).items()]
+        ),
         negators=frozenset(strings("negators", "forms")),
         descriptive=frozenset(strings("descriptive", "words")),
         hedges=strings("hedges", "phrases"),
@@ -163,18 +177,63 @@ class _Tally:
 class _State:
     tallies: dict[tuple[SkillId, Polarity], _Tally] = field(default_factory=lambda: defaultdict(_Tally))
     mentions: dict[SkillId, float] = field(default_factory=lambda: defaultdict(float))
+    # Per judged clause, in order: what it adds to the tallies, and to the mentions.
+    votes: list[list[tuple[tuple[SkillId, Polarity], float]]] = field(default_factory=list)
+    clause_mentions: list[dict[SkillId, float]] = field(default_factory=list)
+
+
+def subtally(
+    votes: list[list[tuple[tuple[SkillId, Polarity], float]]],
+    mentions: list[dict[SkillId, float]],
+    views: list[ClauseView],
+    indices: list[int],
+) -> _State:
+    """The rules' scores over some of a record's clauses only (a passage of it), from the per-clause votes."""
+    part = _State()
+    for index in indices:
+        for key, score in votes[index]:
+            tally = part.tallies[key]
+            tally.score += score
+            if score > tally.best:
+                tally.best, tally.evidence = score, views[index].clause.evidence
+        for skill, weight in mentions[index].items():
+            part.mentions[skill] += weight
+        part.votes.append(votes[index])
+        part.clause_mentions.append(mentions[index])
+    return part
+
+
+@dataclass(frozen=True)
+class ClauseView:
+    """One judged clause with what the rules make of it (the learned classifier's input)."""
+
+    clause: Clause
+    cues: dict[SkillId, float]  # the skills it is mainly about
+    judged: dict[SkillId, float]  # the skills it is judged on (its own, or borrowed from the question)
+    section: Polarity | None  # the memo heading it stands under
+    positive: float
+    negative: float
 
 
 def find_skills(transcript: Transcript) -> SkillReport:
-    """The junior's strengths and challenges in ``transcript``, and the primary challenge."""
-    return _report(tally(transcript))
+    """The junior's strengths and challenges in ``transcript`` by the rules alone, and the primary challenge."""
+    return report(walk(transcript)[1])
 
 
 def tally(transcript: Transcript) -> _State:
     """The rules' scores per (skill, polarity) over the whole record, with each one's best clause."""
+    return walk(transcript)[1]
+
+
+def walk(transcript: Transcript) -> tuple[list[ClauseView], _State]:
+    """Every judged clause with the rules' reading of it, and the rules' scores over the whole record.
+
+    With nobody in the junior's place (a meeting, a counselling chat) nothing is judged at all.
+    """
     state = _State()
+    views: list[ClauseView] = []
     if not any(u.role in {"junior", "narrator"} for u in transcript.utterances):
-        return state
+        return views, state
     lexicon = load_lexicon()
     topic: dict[SkillId, float] = {}
     previous_topic: dict[SkillId, float] = {}
@@ -187,13 +246,25 @@ def tally(transcript: Transcript) -> _State:
             previous_topic, topic = (topic or previous_topic), {}
             section = _section(clause, section)
         skills = _focus(skill_cues(clause.evidence, clause.all_tokens, lexicon), clause)
-        for skill, weight in skills.items():
-            state.mentions[skill] += weight * _mention_weight(skill)
+        mentions = {skill: weight * _mention_weight(skill) for skill, weight in skills.items()}
+        for skill, weight in mentions.items():
+            state.mentions[skill] += weight
+        state.clause_mentions.append(mentions)
         judged = _judged_skills(clause, skills, _merge(previous_topic, _merge(topic, skills)))
         # What an answer was judged on stays the topic, so that 「そこはもったいなかった」 refers to it.
         topic = _merge(topic, judged if clause.role == "junior" else skills)
-        _judge(clause, judged, lexicon, state, section=section if clause.role == "narrator" else None)
-    return state
+        positive, negative = polarity_of(clause, lexicon)
+        view = ClauseView(
+            clause=clause,
+            cues=skills,
+            judged=judged,
+            section=section if clause.role == "narrator" else None,
+            positive=positive,
+            negative=negative,
+        )
+        views.append(view)
+        state.votes.append(_judge(view, lexicon, state))
+    return views, state
 
 
 def _judged_skills(clause: Clause, own: dict[SkillId, float], context: dict[SkillId, float]) -> dict[SkillId, float]:
@@ -288,8 +359,11 @@ def clauses(transcript: Transcript) -> list[Clause]:
         text = utterance.text
         masked = _QUOTE.sub(lambda m: "＿" * len(m.group()), text)
         tokens = transcript.tokens[index]
+        begins = [t.begin for t in tokens]
         for start, end in _clause_spans(text, masked):
             evidence = text[start:end]
+            window = tokens[bisect_left(begins, start) : bisect_left(begins, end)]
+            inside = tuple(t for t in window if t.end <= end)
             result.append(
                 Clause(
                     utterance=index,
@@ -297,10 +371,8 @@ def clauses(transcript: Transcript) -> list[Clause]:
                     start=utterance.start + start,
                     evidence=evidence,
                     masked=masked[start:end],
-                    tokens=tuple(
-                        t for t in tokens if t.begin >= start and t.end <= end and "＿" not in masked[t.begin : t.end]
-                    ),
-                    all_tokens=tuple(t for t in tokens if t.begin >= start and t.end <= end),
+                    tokens=tuple(t for t in inside if "＿" not in masked[t.begin : t.end]),
+                    all_tokens=inside,
                     question=bool(_QUESTION.search(evidence)),
                 )
             )
@@ -335,7 +407,8 @@ def skill_cues(masked: str, tokens: tuple[Token, ...], lexicon: Lexicon) -> dict
     for index, token in enumerate(tokens):
         if _passive(tokens, index):
             continue  # 「聞かれた」: the customer asked; the junior did not
-        for form in {token.normalized, token.dictionary, token.surface}:
+        # The same form may come twice; taking the maximum makes that harmless.
+        for form in (token.normalized, token.dictionary, token.surface):
             for skill, weight in lexicon.skill_words.get(form, ()):
                 found[skill] = max(found.get(skill, 0.0), weight)
     for skill, weight in lexicon.skill_phrases.find(masked):
@@ -351,14 +424,19 @@ def _passive(tokens: tuple[Token, ...], index: int) -> bool:
     return tokens[index + 1].dictionary in {"れる", "られる"} or following in (["て", "も"], ["で", "も"])
 
 
+_NEUTRAL = (0.0, 0.0)
+
+
 def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
     """(positive, negative) weight of a clause; requests and negated praise count as negative."""
     positive = negative = 0.0
     tokens = clause.tokens
+    words = lexicon.polar_words
     for i, token in enumerate(tokens):
-        forms = {token.normalized, token.dictionary}
-        pos = max((lexicon.positive.get(f, 0.0) for f in forms), default=0.0)
-        neg = max((lexicon.negative.get(f, 0.0) for f in forms), default=0.0)
+        pos, neg = words.get(token.normalized, _NEUTRAL)
+        if token.dictionary != token.normalized:
+            other = words.get(token.dictionary, _NEUTRAL)
+            pos, neg = max(pos, other[0]), max(neg, other[1])
         if not (pos or neg) and _is_action(token):
             # A plain action is neutral; not doing it is a shortfall, being able to do it an achievement.
             if _negated(tokens, i, lexicon):
@@ -380,10 +458,12 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
             positive += pos
             negative += neg
     text = clause.masked
-    positive += sum(lexicon.positive_phrases.find(text))
-    negative += sum(lexicon.negative_phrases.find(text))
-    if clause.role in {"manager", "narrator"}:
-        negative += sum(lexicon.requests.find(text))
+    asks_allowed = clause.role in {"manager", "narrator"}
+    for kind, weight in lexicon.polarity_phrases.find(text):
+        if kind == "positive":
+            positive += weight
+        elif kind == "negative" or asks_allowed:
+            negative += weight
     if any(h in text for h in lexicon.hedges):
         positive, negative = positive * 0.8, negative * 0.8
     if _DENIED.search(text) or _PERMISSION.search(text):
@@ -464,25 +544,20 @@ def _negated(tokens: tuple[Token, ...], index: int, lexicon: Lexicon) -> bool:
     return False
 
 
-def _judge(
-    clause: Clause,
-    skills: dict[SkillId, float],
-    lexicon: Lexicon,
-    state: _State,
-    *,
-    section: Polarity | None = None,
-) -> None:
+def _judge(view: ClauseView, lexicon: Lexicon, state: _State) -> list[tuple[tuple[SkillId, Polarity], float]]:
+    """Add the clause's vote to the tallies; return what it added."""
+    clause, skills = view.clause, view.judged
     if not skills:
-        return
+        return []
     about_manager = clause.question or any(marker in clause.masked for marker in lexicon.self_markers)
     if clause.role in {"manager", "narrator"} and about_manager:
-        return
+        return []
     if any(marker in clause.masked for marker in lexicon.customer_markers) and clause.role != "manager":
-        return
-    positive, negative = polarity_of(clause, lexicon)
-    if section == "strength":
+        return []
+    positive, negative = view.positive, view.negative
+    if view.section == "strength":
         positive += SECTION_WEIGHT
-    elif section == "challenge":
+    elif view.section == "challenge":
         negative += SECTION_WEIGHT
     direction: Literal["strength", "challenge"]
     if positive - negative >= 0.5:
@@ -490,23 +565,26 @@ def _judge(
     elif negative - positive >= 0.5:
         direction, strength = "challenge", negative - positive
     else:
-        return
+        return []
     if clause.role == "junior" and direction == "strength":
         strength *= 0.7  # self-praise is weaker evidence than the manager's
     strength = min(strength, 2.0)
+    votes = []
     for skill, weight in skills.items():
         score = strength * weight
         tally = state.tallies[(skill, direction)]
         tally.score += score
         if score > tally.best:
             tally.best, tally.evidence = score, clause.evidence
+        votes.append(((skill, direction), score))
+    return votes
 
 
 RELATIVE = 0.3
 MAX_PER_POLARITY = 3
 
 
-def _report(state: _State) -> SkillReport:
+def report(state: _State) -> SkillReport:
     findings: list[Finding] = []
     polarities: tuple[Polarity, ...] = ("challenge", "strength")
     for polarity in polarities:

@@ -57,35 +57,56 @@ def _candidates(tokens: tuple[Token, ...], text: str) -> list[tuple[str, bool]]:
     """Maximal runs of nouns (and name suffixes), as verbatim slices of ``text``."""
     found: list[tuple[str, bool]] = []
     run: list[Token] = []
-    for token in [*tokens, None]:
-        if token is not None and _joins(token, run):
+    for token in tokens:
+        kind = _kind(token)
+        if run and (kind in _JOINS or (kind == "dot" and _KATAKANA.fullmatch(run[-1].surface))):
+            # ネクサス・ラボ is one name; 時期・基準 is a list of two.
             run.append(token)
             continue
         if run:
             found.append(_term(run, text))
-        run = [token] if token is not None and _starts(token) else []
+        run = [token] if kind in _STARTS else []
+    if run:
+        found.append(_term(run, text))
     return found
 
 
-def _starts(token: Token) -> bool:
-    return (token.pos[0] == "名詞" and token.pos[1] in {"固有名詞", "普通名詞"}) or _is_latin(token)
+_STARTS = frozenset({"noun", "latin"})
+_JOINS = frozenset({"noun", "latin", "number", "suffix", "symbol"})
+_KATAKANA = re.compile(r"[ァ-ヴー]+")
 
 
-def _joins(token: Token, run: list[Token]) -> bool:
-    if not run:
-        return _starts(token)
-    if token.pos[0] == "名詞" and token.pos[1] in {"固有名詞", "普通名詞", "数詞"}:
-        return True
-    if token.surface == "・":
-        # ネクサス・ラボ is one name; 時期・基準 is a list of two.
-        return bool(re.fullmatch(r"[ァ-ヴー]+", run[-1].surface))
-    if _is_latin(token) or token.surface in {"-", "＆", "&"}:
-        return True
-    return token.pos[0] == "接尾辞" and token.pos[1] == "名詞的"
+def _kind(token: Token) -> str | None:
+    """What part a token may play in a term: start it (nouns, Latin words) or only continue it."""
+    pos = token.pos
+    if pos[0] == "名詞":
+        if pos[1] in {"固有名詞", "普通名詞"}:
+            return "noun"
+        if pos[1] == "数詞":
+            return "number"
+    if _is_latin(token):
+        return "latin"
+    surface = token.surface
+    if surface == "・":
+        return "dot"
+    if surface in {"-", "＆", "&"}:
+        return "symbol"
+    if pos[0] == "接尾辞" and pos[1] == "名詞的":
+        return "suffix"
+    return None
+
+
+_LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ0-9\-]+")
+_LATIN_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") | frozenset(
+    chr(c) for c in [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
+)
 
 
 def _is_latin(token: Token) -> bool:
-    return bool(re.fullmatch(r"[A-Za-zＡ-Ｚａ-ｚ0-9\-]+", token.surface)) and any(c.isalpha() for c in token.surface)
+    surface = token.surface
+    if not surface or surface[0] not in _LATIN_START:  # most tokens are kana or kanji: skip the expression
+        return False
+    return bool(_LATIN.fullmatch(surface)) and any(c.isalpha() for c in surface)
 
 
 def _term(run: list[Token], text: str) -> tuple[str, bool]:

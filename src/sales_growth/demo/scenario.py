@@ -68,7 +68,7 @@ class Coaching(BaseModel):
     messages: list[str] = Field(min_length=1)  # the member's answers, in order
     stage: Literal["in_progress", "draft", "agreed"]
     agreed_at: AwareDatetime | None = None
-    drop: list[str] = Field(default_factory=list)  # parts of titles of suggested items removed from the draft
+    drop: list[str] = Field(default_factory=list)  # title parts of suggested items removed, if suggested
     progress: list[Progress] = Field(default_factory=list)
     comments: list[Comment] = Field(default_factory=list)
 

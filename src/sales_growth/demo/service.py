@@ -262,8 +262,12 @@ def _play_coaching(run: _Run, record: DemoRecord, record_id: int, story: Coachin
 
 
 def _follow_plan(session: Session, run: _Run, member: User, plan_id: int, story: Coaching) -> None:
+    # The suggested items the member removes, where the analysis suggested them: what the engine suggests may
+    # change as it learns, and the practice data must still be made.
     for part in story.drop:
-        coaching.delete_item(session, member, _match(_items(session, member, plan_id), part).id)
+        for item in _items(session, member, plan_id):
+            if part in item.title:
+                coaching.delete_item(session, member, item.id)
     if story.agreed_at is None:
         return  # left as a draft
     coaching.agree_plan(session, member, plan_id, now=story.agreed_at)
