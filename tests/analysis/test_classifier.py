@@ -14,6 +14,7 @@ from sales_growth.analysis.classifier import (
     SkillModel,
     classify,
     clause_scores,
+    evidence_scores,
     load_model,
 )
 from sales_growth.analysis.models import SKILL_IDS
@@ -87,3 +88,26 @@ def test_the_classifier_finds_what_a_clear_statement_says(case: str, text: str, 
 @pytest.mark.parametrize(("case", "text", "absent"), NOT_LABELLED, ids=[c[0] for c in NOT_LABELLED])
 def test_the_classifier_leaves_out_what_the_rules_exclude(case: str, text: str, absent: tuple[str, str]) -> None:
     assert absent not in {(f.skill, f.polarity) for f in classify(read_transcript(text)).findings}
+
+
+def test_praise_of_one_skill_after_talk_of_another_is_not_evidence_for_both() -> None:
+    text = (
+        "課長：今日は青葉電機さんの件を聞かせて。\n"
+        "新人：はい。予算の確認を忘れてしまいました。決裁者も分かっていません。\n"
+        "課長：次の訪問では必ず予算と決裁者を聞こう。資料の準備はよくできていたよ。\n"
+    )
+    found = {(f.skill, f.polarity): f.evidence for f in classify(read_transcript(text)).findings}
+    assert found.get(("preparation", "strength")) == "資料の準備はよくできていたよ。"
+    assert ("hearing", "strength") not in found
+    assert ("hearing", "challenge") in found
+
+
+def test_evidence_scores_keep_each_clause_for_the_skills_it_is_mainly_about() -> None:
+    scores = np.zeros((2, len(SKILL_IDS), 2))
+    scores[0, 0, 0], scores[0, 1, 0] = 0.9, 0.85  # two skills about equally: both kept
+    scores[1, 0, 1], scores[1, 1, 1] = 0.9, 0.5  # the second skill only leaks in: dropped
+    kept = evidence_scores(scores)
+    assert kept[0, 0, 0] == 0.9
+    assert kept[0, 1, 0] == 0.85
+    assert kept[1, 0, 1] == 0.9
+    assert kept[1, 1, 1] == 0.0
