@@ -50,7 +50,8 @@ class RecordUpload(Base):
     encoding: Mapped[str] = mapped_column(String(20))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Up to a megabyte per record: lists and record pages load the row for its name and size, never the bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     one_on_one: Mapped[OneOnOne] = relationship(back_populates="upload")
