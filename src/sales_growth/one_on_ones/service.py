@@ -83,7 +83,7 @@ def decode_upload(upload: UploadedFile, *, limit: int) -> tuple[str, UploadedFil
 
 def list_records(session: Session, actor: User, filters: RecordFilter) -> tuple[list[OneOnOne], int]:
     """The records the actor may see, newest first, with the total before paging."""
-    query = select(OneOnOne).where(OneOnOne.member_id.in_(policy.visible_user_ids(actor)))
+    query = select(OneOnOne).where(policy.visible_to(actor, OneOnOne.member_id))
     if filters.member_id is not None:
         query = query.where(OneOnOne.member_id == filters.member_id)
     if filters.held_from is not None:
