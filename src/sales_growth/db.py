@@ -83,8 +83,9 @@ def create_db_engine(settings: Settings) -> Engine:
     )
 
 
-def create_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def create_session_factory(engine: Engine, cache: Any = None) -> sessionmaker[Session]:
+    """Sessions on ``engine``; with ``cache`` (a :class:`sales_growth.ops.cache.Cache`), their writes invalidate it."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info={"cache": cache} if cache is not None else {})
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from sales_growth.db import create_db_engine, create_session_factory
+from sales_growth.ops.cache import make_cache
 from sales_growth.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def configure(settings: Settings) -> None:
     """Point the queue at the configured storage and give tasks a database of their own."""
     huey.storage = _storage(settings)
     _context.settings = settings
-    _context.session_factory = create_session_factory(create_db_engine(settings))
+    _context.session_factory = create_session_factory(create_db_engine(settings), make_cache(settings.redis_url))
 
 
 def _storage(settings: Settings) -> SqliteStorage | RedisStorage:

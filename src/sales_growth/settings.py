@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 60
     session_lifetime_hours: int = 12
     cookie_secure: bool | None = None  # None: decided by the request scheme
+    # Caches (per process, or in Redis when REDIS_URL is set); 0 turns one off.
+    session_cache_seconds: float = 30.0  # a login token's user, between the once-a-minute checks in the database
+    team_cache_seconds: float = 30.0  # a manager's team summary (/team, GET /api/v1/teams/me)
 
     # Analysis jobs.
     analysis_max_attempts: int = 3

@@ -125,7 +125,7 @@ def test_reanalysing_starts_a_new_run(site: Site) -> None:
     record_id = site.analysed_record()
     response = site.as_("M1").post(f"/one-on-ones/{record_id}/reanalyse")
     assert response.status_code == 303
-    runs = site.session.scalars(select(Analysis).where(Analysis.one_on_one_id == record_id)).all()
+    runs = site.session.scalars(select(Analysis).where(Analysis.one_on_one_id == record_id).order_by(Analysis.id)).all()
     assert [r.status for r in runs] == ["succeeded", "queued"]
     html = site.as_("M1").get(response.headers["location"]).text
     assert "再分析を始めました" in html

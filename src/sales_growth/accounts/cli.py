@@ -41,7 +41,10 @@ def _session() -> Iterator[Session]:
             f"データベースを開けません（SALES_GROWTH_DATA_DIR / SALES_GROWTH_DATABASE_URL を確認してください）: {error}"
         )
     try:
-        with transaction(create_session_factory(engine)) as session:
+        # With the cache of the web processes (in Redis, when they share one): a deactivation here ends sessions.
+        from sales_growth.ops.cache import make_cache
+
+        with transaction(create_session_factory(engine, make_cache(settings.redis_url))) as session:
             yield session
     finally:
         engine.dispose()

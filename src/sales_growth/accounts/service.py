@@ -13,6 +13,7 @@ from sales_growth.accounts.events import record_event
 from sales_growth.accounts.models import Role, TokenKind, User
 from sales_growth.accounts.schemas import UserCreate, UserUpdate
 from sales_growth.errors import AuthenticationError, ConflictError, InvalidInputError, LockedError, NotFoundError
+from sales_growth.ops.cache import TEAM_VERSION, invalidate_after_commit
 from sales_growth.settings import Settings
 
 GENERIC_LOGIN_FAILURE = "メールアドレスまたはパスワードが正しくありません。"
@@ -55,6 +56,7 @@ def authenticate(session: Session, email: str, password: str, *, settings: Setti
     user.locked_until = None
     user.last_login_at = now
     session.flush()
+    tokens.forget_user(session, user.id)
     record_event("login_succeeded", session=session, actor_id=user.id, target_id=user.id)
     return user
 
@@ -73,6 +75,7 @@ def _count_failure(session: Session, user: User, *, settings: Settings, now: dat
         user.failed_login_count = 0
         user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
         record_event("account_locked", session=session, target_id=user.id, until=user.locked_until)
+        tokens.forget_user(session, user.id)
     session.flush()
 
 
@@ -134,6 +137,7 @@ def create_user(session: Session, actor: User | None, data: UserCreate, *, passw
     if data.manager_id is not None:
         _set_manager(session, user, data.manager_id)
     session.flush()
+    invalidate_after_commit(session, bump=[TEAM_VERSION])  # a new member on someone's team
     record_event(
         "user_created", session=session, actor_id=actor.id if actor else None, target_id=user.id, role=user.role
     )
@@ -165,6 +169,7 @@ def update_user(session: Session, actor: User, user_id: int, changes: UserUpdate
     if changes.is_active is not None and changes.is_active != user.is_active:
         set_active(session, actor, user, active=changes.is_active, now=now)
     session.flush()
+    tokens.forget_user(session, user.id)  # role, reporting line, password, lock: every cached session re-reads it
     record_event("user_updated", session=session, actor_id=actor.id, target_id=user.id, fields=sorted(fields))
     return user
 

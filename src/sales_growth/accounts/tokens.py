@@ -10,11 +10,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from sales_growth.accounts.models import AuthToken, TokenKind, User
+from sales_growth.ops.cache import TEAM_VERSION, cache_of, invalidate_after_commit
 from sales_growth.settings import Settings
 
 # Reads must not write on every request: last_used_at moves at most this often (idle expiry is minutes-grained).
@@ -55,11 +57,19 @@ def issue(session: Session, user: User, kind: TokenKind, *, settings: Settings, 
 
 
 def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
-    """The active user holding this live token, or None. Touches last_used_at at most once a minute."""
+    """The active user holding this live token, or None. Touches last_used_at at most once a minute.
+
+    Between two touches the token's user comes from the cache (no query): an entry is only made for a live token
+    of an active user, lives at most ``SESSION_CACHE_SECONDS`` and never past the next touch, and is dropped when
+    the token is revoked or its user changes (:func:`forget_user`)."""
+    hashed = hash_token(value)
+    cached = _cached_user(session, hashed, kind, settings=settings, now=now)
+    if cached is not None:
+        return cached
     row = session.execute(
         select(AuthToken, User)
         .join(User, User.id == AuthToken.user_id)
-        .where(AuthToken.token_hash == hash_token(value), AuthToken.kind == kind)
+        .where(AuthToken.token_hash == hashed, AuthToken.kind == kind)
     ).first()
     if row is None:
         return None
@@ -72,7 +82,53 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
     if now - token.last_used_at >= TOUCH_INTERVAL:
         token.last_used_at = now
         session.flush()
+    _remember(session, hashed, token, user, settings=settings)
     return user
+
+
+# The user's columns a request reads; the password hash is left out of the cache (it loads when asked for).
+_CACHED_COLUMNS = ("id", "email", "name", "role", "manager_id", "is_active", "failed_login_count")
+_CACHED_TIMES = ("last_login_at", "locked_until", "created_at", "updated_at")
+
+
+def _remember(session: Session, hashed: str, token: AuthToken, user: User, *, settings: Settings) -> None:
+    cache = cache_of(session)
+    if cache is None or settings.session_cache_seconds <= 0:
+        return
+    columns: dict[str, Any] = {name: getattr(user, name) for name in _CACHED_COLUMNS}
+    columns |= {name: _iso(getattr(user, name)) for name in _CACHED_TIMES}
+    entry = {"kind": token.kind, "last_used_at": _iso(token.last_used_at), "expires_at": _iso(token.expires_at)}
+    cache.set(f"token:{hashed}", entry | {"user": columns}, ttl=settings.session_cache_seconds)
+
+
+def _cached_user(session: Session, hashed: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
+    cache = cache_of(session)
+    entry = cache.get(f"token:{hashed}") if cache is not None and settings.session_cache_seconds > 0 else None
+    if entry is None or entry["kind"] != kind:
+        return None
+    last_used, expires = datetime.fromisoformat(entry["last_used_at"]), datetime.fromisoformat(entry["expires_at"])
+    idle, _lifetime = _limits(settings, kind)
+    # Past the touch interval the database has the say again: it moves last_used_at and checks everything.
+    if now >= expires or now - last_used >= min(TOUCH_INTERVAL, idle):
+        return None
+    columns = dict(entry["user"])
+    columns |= {name: datetime.fromisoformat(columns[name]) if columns[name] else None for name in _CACHED_TIMES}
+    user = User(**columns)
+    make_transient_to_detached(user)
+    return session.merge(user, load=False)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def forget_user(session: Session, user_id: int) -> None:
+    """Drop the cached user of every token of ``user_id`` once the transaction commits (the user changed)."""
+    if cache_of(session) is None:
+        return
+    hashes = session.scalars(select(AuthToken.token_hash).where(AuthToken.user_id == user_id))
+    # The user's name, role or reporting line may be on a team summary too.
+    invalidate_after_commit(session, delete=[f"token:{hashed}" for hashed in hashes], bump=[TEAM_VERSION])
 
 
 def revoke(session: Session, value: str, *, now: datetime) -> int | None:
@@ -84,6 +140,7 @@ def revoke(session: Session, value: str, *, now: datetime) -> int | None:
         return None
     token.revoked_at = now
     session.flush()
+    invalidate_after_commit(session, delete=[f"token:{token.token_hash}"])
     return token.user_id
 
 
@@ -92,3 +149,4 @@ def revoke_all_for(session: Session, user_id: int, *, now: datetime) -> None:
     session.execute(
         update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)).values(revoked_at=now)
     )
+    forget_user(session, user_id)

@@ -260,6 +260,6 @@ def member_growth(member_id: int, session: SessionDep, user: CurrentUser, now: N
 
 
 @router.get("/teams/me")
-def my_team(session: SessionDep, user: CurrentUser, now: NowDep) -> TeamOut:
+def my_team(session: SessionDep, settings: SettingsDep, user: CurrentUser, now: NowDep) -> TeamOut:
     """チームの状況: メンバーごとの最新の1on1、未完了・期限切れの項目数、よく課題になるスキル。"""
-    return growth.team(session, user, today=service.today_in_japan(now))
+    return growth.team(session, user, today=service.today_in_japan(now), ttl=settings.team_cache_seconds)

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
 
 from sales_growth.accounts import policy
@@ -17,6 +17,7 @@ from sales_growth.coaching.models import ActionPlan, ActionPlanItem, ItemStatus
 from sales_growth.coaching.schemas import Completion, GrowthOut, GrowthPoint, SkillCount, TeamMemberOut, TeamOut
 from sales_growth.errors import NotFoundError, PermissionDeniedError
 from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
+from sales_growth.ops.cache import TEAM_VERSION, cache_of, invalidate_after_commit
 
 SMOOTHING = 0.5  # weight of the newest 1on1 in the exponential smoothing
 DONE_ACTION_WEIGHT = 0.5  # what one completed action of a skill adds to that 1on1's observation
@@ -108,11 +109,39 @@ def _completion(items: list[Any], today: date) -> Completion:
     return Completion(total=len(items), done=done, overdue=overdue, rate=round(done / len(items), 3) if items else None)
 
 
-def team(session: Session, actor: User, *, today: date) -> TeamOut:
+TEAM_SOURCES = (User, OneOnOne, Analysis, ActionPlan, ActionPlanItem)
+
+
+def team(session: Session, actor: User, *, today: date, ttl: float = 0.0) -> TeamOut:
     """Everyone in the manager's whole subtree (everyone, for an admin), each with their last 1on1, open and
-    overdue items, and the skills most often a challenge in their 1on1s."""
+    overdue items, and the skills most often a challenge in their 1on1s.
+
+    With ``ttl`` the summary is cached per actor and day (never shared between actors: each sees their own
+    subtree), and read against the team version, which every write it depends on bumps after its commit."""
     if not policy.can_see_team(actor):
         raise PermissionDeniedError("チームの状況を見られるのは上司と管理者です。")
+    cache = cache_of(session) if ttl > 0 else None
+    if cache is None:
+        return _team(session, actor, today)
+    key = f"team:{actor.id}:{today.isoformat()}"
+    (version,) = cache.versions([TEAM_VERSION])
+    entry = cache.get(key)
+    if entry is not None and entry["version"] == version:
+        return TeamOut.model_validate(entry["team"])
+    summary = _team(session, actor, today)
+    cache.set(key, {"version": version, "team": summary.model_dump(mode="json")}, ttl=ttl)
+    return summary
+
+
+@event.listens_for(Session, "after_flush")
+def _team_changed(session: Session, _context: object) -> None:
+    """Any flushed change to what a team summary reads makes every cached summary stale at commit."""
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, TEAM_SOURCES) for row in changed):
+        invalidate_after_commit(session, bump=[TEAM_VERSION])
+
+
+def _team(session: Session, actor: User, today: date) -> TeamOut:
     members = list(
         session.scalars(
             select(User).where(User.id.in_(policy.visible_user_ids(actor)), User.id != actor.id).order_by(User.id)

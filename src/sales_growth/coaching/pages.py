@@ -265,9 +265,11 @@ def member_page(request: Request, member_id: int, session: SessionDep, user: Pag
 
 
 @router.get("/team", response_class=HTMLResponse)
-def team_page(request: Request, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
+def team_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: PageUser, now: NowDep
+) -> HTMLResponse:
     """Each member's last 1on1 and open and overdue items, and the heat map of challenges by skill."""
-    team = growth.team(session, user, today=service.today_in_japan(now))
+    team = growth.team(session, user, today=service.today_in_japan(now), ttl=settings.team_cache_seconds)
     matrix = growth.challenge_matrix(session, user)
     context = {"team": team, "heat": heat_map(matrix, [m.id for m in team.items])}
     return render(request, "coaching/team.html", context)

@@ -304,11 +304,15 @@ def complete_dialogue(
 
 def plan_for_record(session: Session, actor: User, record_id: int) -> ActionPlan:
     """The record's plan, for the member, their managers and admins (404 for anyone else, as for no plan)."""
-    record = records.get_record(session, actor, record_id)
-    plan = session.scalar(_visible_plans(actor).where(ActionPlan.one_on_one_id == record.id))
+    plan = plan_of(session, actor, records.get_record(session, actor, record_id))
     if plan is None:
         raise NotFoundError(PLAN_NOT_FOUND)
     return plan
+
+
+def plan_of(session: Session, actor: User, record: OneOnOne) -> ActionPlan | None:
+    """The plan of a record already fetched through ``get_record`` (the record page: no second fetch)."""
+    return session.scalar(_visible_plans(actor).where(ActionPlan.one_on_one_id == record.id))
 
 
 def _visible_plans(actor: User) -> Select[ActionPlan]:  # SQLAlchemy 2.1 spelling

@@ -25,6 +25,7 @@ from sales_growth.analysis.progress import progress_on
 from sales_growth.db import transaction, utcnow
 from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
 from sales_growth.ops import metrics
+from sales_growth.ops.cache import TEAM_VERSION, invalidate_after_commit
 from sales_growth.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -172,6 +173,8 @@ def _succeed(
                 duration_ms=int((time.perf_counter() - started) * 1000),
             )
         )
+        # A finished analysis changes the team summaries (challenges); the UPDATE bypasses the ORM's flush.
+        invalidate_after_commit(session, bump=[TEAM_VERSION])
 
 
 def _retry_or_fail(

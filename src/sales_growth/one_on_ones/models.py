@@ -19,6 +19,8 @@ class OneOnOne(Base):
     __table_args__ = (
         # The operations manual asks for this index: records are listed per member, newest first.
         Index("ix_one_on_ones_member_id_held_on", "member_id", "held_on"),
+        # An admin's list of every record, newest first: a page read off the index instead of sorting them all.
+        Index("ix_one_on_ones_held_on_id", "held_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -50,7 +52,8 @@ class RecordUpload(Base):
     encoding: Mapped[str] = mapped_column(String(20))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Up to a megabyte per record: lists and record pages load the row for its name and size, never the bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     one_on_one: Mapped[OneOnOne] = relationship(back_populates="upload")
@@ -70,10 +73,17 @@ class Analysis(Base):
     """
 
     __tablename__ = "analyses"
-    __table_args__ = (Index("ix_analyses_status_heartbeat_at", "status", "heartbeat_at"),)
+    __table_args__ = (
+        Index("ix_analyses_status_heartbeat_at", "status", "heartbeat_at"),
+        # A record's latest successful run (growth, team, record pages): without the status in the index the
+        # planner walks every succeeded analysis of the organisation.
+        Index("ix_analyses_one_on_one_id_status", "one_on_one_id", "status"),
+        # The status page: runs finished (or failed) since a moment.
+        Index("ix_analyses_status_finished_at", "status", "finished_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    one_on_one_id: Mapped[int] = mapped_column(ForeignKey("one_on_ones.id", ondelete="CASCADE"), index=True)
+    one_on_one_id: Mapped[int] = mapped_column(ForeignKey("one_on_ones.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(16), default=AnalysisStatus.QUEUED)
     stage: Mapped[str] = mapped_column(String(32), default="queued")
     progress: Mapped[int] = mapped_column(Integer, default=0)

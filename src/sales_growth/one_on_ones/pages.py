@@ -20,8 +20,8 @@ from sales_growth.accounts import policy
 from sales_growth.accounts.deps import ExpensiveUser, NowDep
 from sales_growth.accounts.models import Role, User
 from sales_growth.coaching import service as coaching
-from sales_growth.coaching.models import ActionPlan, Dialogue
-from sales_growth.errors import DomainError, NotFoundError
+from sales_growth.coaching.models import Dialogue
+from sales_growth.errors import DomainError
 from sales_growth.feedback import service as feedback
 from sales_growth.one_on_ones import analyses, service
 from sales_growth.one_on_ones.highlighting import highlight
@@ -231,7 +231,7 @@ def record_page(request: Request, record_id: int, session: SessionDep, user: Pag
     context = {
         "view": analysis_view(session, user, record),
         "names": names_of(session, {record.member_id, record.created_by_id}),
-        "plan": _plan_or_none(session, user, record.id),
+        "plan": coaching.plan_of(session, user, record),
         "previous_items": coaching.previous_open_items(session, record),
         "history": service.analysis_runs(session, record),
         "today": today,
@@ -239,13 +239,6 @@ def record_page(request: Request, record_id: int, session: SessionDep, user: Pag
         "can_edit": policy.can_administer(user) or record.created_by_id == user.id,
     }
     return render(request, "one_on_ones/record.html", context)
-
-
-def _plan_or_none(session: Session, user: User, record_id: int) -> ActionPlan | None:
-    try:
-        return coaching.plan_for_record(session, user, record_id)
-    except NotFoundError:
-        return None
 
 
 @router.get("/one-on-ones/{record_id:int}/analysis", response_class=HTMLResponse)

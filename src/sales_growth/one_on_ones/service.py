@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from sales_growth.accounts import policy
 from sales_growth.accounts.models import Role, User
@@ -83,7 +83,7 @@ def decode_upload(upload: UploadedFile, *, limit: int) -> tuple[str, UploadedFil
 
 def list_records(session: Session, actor: User, filters: RecordFilter) -> tuple[list[OneOnOne], int]:
     """The records the actor may see, newest first, with the total before paging."""
-    query = select(OneOnOne).where(OneOnOne.member_id.in_(policy.visible_user_ids(actor)))
+    query = select(OneOnOne).where(policy.visible_to(actor, OneOnOne.member_id))
     if filters.member_id is not None:
         query = query.where(OneOnOne.member_id == filters.member_id)
     if filters.held_from is not None:
@@ -165,10 +165,14 @@ def delete_record(session: Session, actor: User, record_id: int) -> None:
 
 
 def get_upload(session: Session, actor: User, record_id: int) -> RecordUpload:
+    """The uploaded file of a visible record, its bytes loaded (every other read leaves them deferred)."""
     record = get_record(session, actor, record_id)
-    if record.upload is None:
+    upload = session.scalar(
+        select(RecordUpload).where(RecordUpload.one_on_one_id == record.id).options(undefer(RecordUpload.data))
+    )
+    if upload is None:
         raise NotFoundError("この記録にはアップロードされたファイルがありません。")
-    return record.upload
+    return upload
 
 
 def _editable_record(session: Session, actor: User, record_id: int) -> OneOnOne:

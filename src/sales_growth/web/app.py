@@ -19,6 +19,7 @@ from sales_growth import __version__
 from sales_growth.db import create_db_engine, create_session_factory
 from sales_growth.errors import DomainError, PermissionDeniedError
 from sales_growth.ops import metrics, tracing
+from sales_growth.ops.cache import make_cache
 from sales_growth.ops.maintenance import StatusCache
 from sales_growth.settings import Settings, get_settings
 from sales_growth.web.templating import STATIC_DIR
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     app = FastAPI(title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
-    app.state.session_factory = create_session_factory(app.state.engine)
+    app.state.cache = make_cache(settings.redis_url)
+    app.state.session_factory = create_session_factory(app.state.engine, app.state.cache)
     metrics.install()
     metrics.watch_engine(app.state.engine)
     app.state.maintenance = StatusCache(app.state.session_factory, ttl_seconds=settings.maintenance_cache_seconds)

@@ -1,0 +1,164 @@
+"""A small cache for what every request asks again: a login token's user, a manager's team summary.
+
+Per process by default (cachetools); in Redis when ``SALES_GROWTH_REDIS_URL`` is set, so that every web process
+and worker shares it and sees the others' invalidations. Values are JSON-like (dicts, lists, strings, numbers).
+
+Writes invalidate after their transaction commits (:func:`invalidate_after_commit`): dropping an entry earlier
+would let a request still reading the old rows put it back. Two kinds of invalidation:
+
+- ``delete``: named entries (a token's user when the token is revoked or its user changes);
+- ``bump``: a version counter that entries are read against (:meth:`Cache.versions`); bumping it makes every entry
+  made under the old version unreadable at once, without knowing their keys (team summaries).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cachetools import TLRUCache
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+_PENDING = "cache_invalidations"
+TEAM_VERSION = "team"  # bumped by every write a team summary reads (records, analyses, plans, items, users)
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> Any | None: ...
+    def set(self, key: str, value: Any, *, ttl: float) -> None: ...
+    def delete(self, keys: Iterable[str]) -> None: ...
+    def versions(self, names: list[str]) -> list[int]:
+        """The current value of each version counter (0 when never bumped)."""
+        ...
+
+    def bump(self, names: Iterable[str]) -> None: ...
+    def clear(self) -> None: ...
+
+
+def _expiry(_key: str, value: tuple[float, Any], now: float) -> float:
+    return now + value[0]
+
+
+class MemoryCache:
+    """Entries and versions in this process, each entry with its own time to live."""
+
+    def __init__(self, *, maxsize: int = 50_000) -> None:
+        self._entries: TLRUCache[str, tuple[float, Any]] = TLRUCache(maxsize=maxsize, ttu=_expiry, timer=time.monotonic)
+        self._versions: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        return None if entry is None else entry[1]
+
+    def set(self, key: str, value: Any, *, ttl: float) -> None:
+        with self._lock:
+            self._entries[key] = (ttl, value)
+
+    def delete(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._entries.pop(key, None)
+
+    def versions(self, names: list[str]) -> list[int]:
+        with self._lock:
+            return [self._versions.get(name, 0) for name in names]
+
+    def bump(self, names: Iterable[str]) -> None:
+        with self._lock:
+            for name in names:
+                self._versions[name] = self._versions.get(name, 0) + 1
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class RedisCache:
+    """The same in Redis: entries as JSON with an expiry, versions as counters (INCR)."""
+
+    PREFIX = "sales-growth:cache:"
+
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+
+    def get(self, key: str) -> Any | None:
+        raw = self._client.get(self.PREFIX + key)
+        return None if raw is None else json.loads(raw)
+
+    def set(self, key: str, value: Any, *, ttl: float) -> None:
+        self._client.set(self.PREFIX + key, json.dumps(value, default=str), px=max(1, int(ttl * 1000)))
+
+    def delete(self, keys: Iterable[str]) -> None:
+        names = [self.PREFIX + key for key in keys]
+        if names:
+            self._client.delete(*names)
+
+    def versions(self, names: list[str]) -> list[int]:
+        values = self._client.mget([f"{self.PREFIX}v:{name}" for name in names])
+        return [int(value or 0) for value in values]
+
+    def bump(self, names: Iterable[str]) -> None:
+        pipe = self._client.pipeline(transaction=False)
+        for name in names:
+            pipe.incr(f"{self.PREFIX}v:{name}")
+        pipe.execute()
+
+    def clear(self) -> None:
+        """Drop the entries (not the versions: other processes read them)."""
+        keys = [k for k in self._client.scan_iter(f"{self.PREFIX}*") if not k.startswith(f"{self.PREFIX}v:".encode())]
+        if keys:
+            self._client.delete(*keys)
+
+
+@lru_cache
+def make_cache(redis_url: str | None) -> Cache:
+    """The process's cache: one per Redis URL, or the one in-memory cache shared by the app, its embedded worker
+    and the command line (so that what any of them writes invalidates what the others cached)."""
+    if redis_url:
+        from redis import Redis
+
+        return RedisCache(Redis.from_url(redis_url))
+    return MemoryCache()
+
+
+def cache_of(session: Session) -> Cache | None:
+    """The cache a session's factory was made with (None: no caching, e.g. tools that touch no cached data)."""
+    cache: Cache | None = session.info.get("cache")
+    return cache
+
+
+def invalidate_after_commit(session: Session, *, delete: Iterable[str] = (), bump: Iterable[str] = ()) -> None:
+    """Delete these entries and bump these versions once the session's transaction commits."""
+    if cache_of(session) is None:
+        return
+    pending: tuple[set[str], set[str]] = session.info.setdefault(_PENDING, (set(), set()))
+    pending[0].update(delete)
+    pending[1].update(bump)
+
+
+@event.listens_for(Session, "after_commit")
+def _apply_invalidations(session: Session) -> None:
+    pending: tuple[set[str], set[str]] | None = session.info.pop(_PENDING, None)
+    cache = cache_of(session)
+    if pending is None or cache is None:
+        return
+    deletes, bumps = pending
+    if deletes:
+        cache.delete(deletes)
+    if bumps:
+        cache.bump(bumps)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_invalidations(session: Session) -> None:
+    session.info.pop(_PENDING, None)
