@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePath
 from typing import NamedTuple
 
@@ -18,7 +19,7 @@ MAX_RECORD_BYTES = 1_000_000
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".vtt", ".srt"})
 _BOM = b"\xef\xbb\xbf"
 # Control characters other than tab, newline, carriage return and form feed mark binary data.
-_CONTROL = {chr(c) for c in range(32) if c not in (9, 10, 12, 13)} | {"\x7f"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def check_suffix(filename: str) -> None:
@@ -57,7 +58,7 @@ def check_text(text: str) -> str:
     """Refuse text that is empty, only whitespace, or binary; return it unchanged otherwise."""
     if not text.strip():
         raise EmptyRecordError
-    if "\x00" in text or sum(ch in _CONTROL for ch in text) > max(2, len(text) // 1000):
+    if "\x00" in text or len(_CONTROL.findall(text)) > max(2, len(text) // 1000):
         raise UndecodableRecordError
     return text
 

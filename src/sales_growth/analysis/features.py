@@ -65,15 +65,16 @@ def _own_features(item: ClauseView, lexicon: rules.Lexicon) -> Features:
     """What the clause itself says: words, word pairs, characters, quoted words, and the rules' reading."""
     clause = item.clause
     features: Features = {"bias": 1.0, f"role:{clause.role}": 1.0}
-    inside = {(t.begin, t.end) for t in clause.tokens}
     words = list(_words(clause.tokens))
     for word in words:
         features[f"w:{word}"] = 1.0
     for first, second in itertools.pairwise(words):
         features[f"b:{first}|{second}"] = 1.0
-    for token in clause.all_tokens:
-        if (token.begin, token.end) not in inside and token.pos[0] in _CONTENT_POS:
-            features[f"q:{token.normalized}"] = 1.0
+    if len(clause.all_tokens) > len(clause.tokens):  # quoted speech: its words apart
+        inside = {(t.begin, t.end) for t in clause.tokens}
+        for token in clause.all_tokens:
+            if (token.begin, token.end) not in inside and token.pos[0] in _CONTENT_POS:
+                features[f"q:{token.normalized}"] = 1.0
     # Character pairs meet inflections and compounds that word forms split differently (聞けず, 準備不足).
     text = clause.masked
     for run in _RUNS.findall(text):
@@ -93,9 +94,9 @@ def _own_features(item: ClauseView, lexicon: rules.Lexicon) -> Features:
         features[f"section:{item.section}"] = 1.0
     if clause.question:
         features["question"] = 1.0
-    if any(marker in text for marker in lexicon.self_markers):
+    if lexicon.self_markers.search(text):
         features["self_marker"] = 1.0
-    if any(marker in text for marker in lexicon.customer_markers):
+    if lexicon.customer_markers.search(text):
         features["customer_marker"] = 1.0
     if rules._HEARSAY.search(text):
         features["hearsay"] = 1.0

@@ -21,6 +21,7 @@ on the skill.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -97,9 +98,15 @@ class Lexicon:
     polarity_phrases: PhraseIndex[tuple[str, float]]
     negators: frozenset[str]
     descriptive: frozenset[str]
-    hedges: tuple[str, ...]
-    self_markers: tuple[str, ...]
-    customer_markers: tuple[str, ...]
+    # Hedges, the manager's words about themselves, and words that point at the customer: any one of each.
+    hedges: re.Pattern[str]
+    self_markers: re.Pattern[str]
+    customer_markers: re.Pattern[str]
+
+
+def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern that finds any of ``phrases`` (none: one that never matches)."""
+    return re.compile("|".join(map(re.escape, sorted(phrases, key=len, reverse=True))) or "(?!)")
 
 
 def _polar_words(positive: dict[str, float], negative: dict[str, float]) -> dict[str, tuple[float, float]]:
@@ -148,9 +155,9 @@ def load_lexicon() -> Lexicon:
         ),
         negators=frozenset(strings("negators", "forms")),
         descriptive=frozenset(strings("descriptive", "words")),
-        hedges=strings("hedges", "phrases"),
-        self_markers=strings("self_markers", "phrases"),
-        customer_markers=strings("customer_markers", "phrases"),
+        hedges=_any_of(strings("hedges", "phrases")),
+        self_markers=_any_of(strings("self_markers", "phrases")),
+        customer_markers=_any_of(strings("customer_markers", "phrases")),
     )
 
 
@@ -401,16 +408,20 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_NO_CUES = (None, None, None)
+
+
 def skill_cues(masked: str, tokens: tuple[Token, ...], lexicon: Lexicon) -> dict[SkillId, float]:
     """Which skills a clause is about, with the strongest cue's weight for each."""
     found: dict[SkillId, float] = {}
+    words = lexicon.skill_words
     for index, token in enumerate(tokens):
-        if _passive(tokens, index):
-            continue  # 「聞かれた」: the customer asked; the junior did not
         # The same form may come twice; taking the maximum makes that harmless.
-        for form in (token.normalized, token.dictionary, token.surface):
-            for skill, weight in lexicon.skill_words.get(form, ()):
-                found[skill] = max(found.get(skill, 0.0), weight)
+        forms = (words.get(token.normalized), words.get(token.dictionary), words.get(token.surface))
+        if forms == _NO_CUES or _passive(tokens, index):
+            continue  # 「聞かれた」: the customer asked; the junior did not
+        for skill, weight in itertools.chain.from_iterable(hits for hits in forms if hits):
+            found[skill] = max(found.get(skill, 0.0), weight)
     for skill, weight in lexicon.skill_phrases.find(masked):
         found[skill] = max(found.get(skill, 0.0), weight)
     return found
@@ -464,7 +475,7 @@ def polarity_of(clause: Clause, lexicon: Lexicon) -> tuple[float, float]:
             positive += weight
         elif kind == "negative" or asks_allowed:
             negative += weight
-    if any(h in text for h in lexicon.hedges):
+    if lexicon.hedges.search(text):
         positive, negative = positive * 0.8, negative * 0.8
     if _DENIED.search(text) or _PERMISSION.search(text):
         # 「知識が足りないって話じゃない」「無理しなくていい」: denied or permitted, not evaluated.
@@ -549,10 +560,10 @@ def _judge(view: ClauseView, lexicon: Lexicon, state: _State) -> list[tuple[tupl
     clause, skills = view.clause, view.judged
     if not skills:
         return []
-    about_manager = clause.question or any(marker in clause.masked for marker in lexicon.self_markers)
+    about_manager = clause.question or bool(lexicon.self_markers.search(clause.masked))
     if clause.role in {"manager", "narrator"} and about_manager:
         return []
-    if any(marker in clause.masked for marker in lexicon.customer_markers) and clause.role != "manager":
+    if lexicon.customer_markers.search(clause.masked) and clause.role != "manager":
         return []
     positive, negative = view.positive, view.negative
     if view.section == "strength":
