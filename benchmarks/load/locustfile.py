@@ -51,8 +51,12 @@ HOSTS = itertools.cycle([h for h in os.environ.get("LOAD_HOSTS", "").split(",") 
 _identities: dict[str, itertools.cycle[dict[str, Any]]] = {}
 
 
-def _count(role: str) -> int:
-    return sum(1 for p in PEOPLE["users"] if p["role"] == role)
+def _weight(role: str) -> int:
+    """As many simulated people of a role as the organisation has (all alike with ``LOAD_EQUAL_ROLES=1``, so
+    that a short smoke run has each kind of person)."""
+    if os.environ.get("LOAD_EQUAL_ROLES") == "1":
+        return 1
+    return max(1, sum(1 for p in PEOPLE["users"] if p["role"] == role))
 
 
 def _next_identity(role: str) -> dict[str, Any]:
@@ -125,7 +129,7 @@ class Person(FastHttpUser):
 
 class Member(Person):
     role = "member"
-    weight = max(1, _count("member"))
+    weight = _weight("member")
 
     def _latest_first(self, ids: list[int]) -> int:
         # The newest record or plan is opened far more often than old ones.
@@ -166,7 +170,7 @@ class Member(Person):
 
 class Manager(Person):
     role = "manager"
-    weight = max(1, _count("manager")) if PEOPLE["users"] else 0
+    weight = _weight("manager")
 
     def _report(self) -> dict[str, Any]:
         return _person(random.choice(self.me["reports"])) if self.me["reports"] else self.me
@@ -225,7 +229,7 @@ class Manager(Person):
 
 class Admin(Person):
     role = "admin"
-    weight = max(1, _count("admin")) if PEOPLE["users"] else 0
+    weight = _weight("admin")
 
     @task(3)
     def status(self) -> None:
