@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sales_growth.accounts.models import AuthToken, TokenKind, User
+from sales_growth.db import write_after_commit
 from sales_growth.settings import Settings
 
 # Reads must not write on every request: last_used_at moves at most this often (idle expiry is minutes-grained).
@@ -55,7 +56,8 @@ def issue(session: Session, user: User, kind: TokenKind, *, settings: Settings, 
 
 
 def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
-    """The active user holding this live token, or None. Touches last_used_at at most once a minute."""
+    """The active user holding this live token, or None. Touches last_used_at at most once a minute, after the
+    caller's transaction commits."""
     row = session.execute(
         select(AuthToken, User)
         .join(User, User.id == AuthToken.user_id)
@@ -70,8 +72,7 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
     if not user.is_active:
         return None
     if now - token.last_used_at >= TOUCH_INTERVAL:
-        token.last_used_at = now
-        session.flush()
+        write_after_commit(session, update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
     return user
 
 
