@@ -127,7 +127,7 @@ def tree(pid: int) -> list[int]:
 def start_app(args: argparse.Namespace, data_dir: Path, port: int) -> tuple[list[subprocess.Popen[bytes]], str]:
     env = base_env({"SALES_GROWTH_DATA_DIR": str(data_dir)} | dict(v.split("=", 1) for v in args.env))
     web = [sys.executable, "-m", "sales_growth.cli", "serve", "--port", str(port), "--workers", str(args.web_processes)]
-    logs = subprocess.DEVNULL
+    logs = (data_dir / "app.log").open("ab")  # the processes write into it until they stop
     processes = []
     if args.config == "postgres":
         env |= {"SALES_GROWTH_DATABASE_URL": args.database_url, "SALES_GROWTH_REDIS_URL": REDIS_URL}
@@ -240,7 +240,23 @@ def one_run(args: argparse.Namespace, number: int) -> RunResult:
         failures = out / "locust_failures.csv"
         if result.failures and failures.exists():
             print(failures.read_text(encoding="utf-8")[:2000], flush=True)
+            print("\n".join(app_errors(data_dir / "app.log")), flush=True)
         return result
+
+
+def app_errors(log: Path) -> list[str]:
+    """The distinct errors the app logged: their message and the last line of their exception."""
+    seen: dict[str, int] = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("level") == "error":
+            cause = (entry.get("exception") or "").strip().splitlines()[-1:] or [""]
+            key = f"{entry.get('event')}: {cause[0][:200]}"
+            seen[key] = seen.get(key, 0) + 1
+    return [f"  app error x{count}: {key}" for key, count in seen.items()]
 
 
 def format_result(label: str, r: RunResult) -> str:
