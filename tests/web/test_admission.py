@@ -7,7 +7,7 @@ import asyncio
 import anyio.to_thread
 import httpx
 
-from sales_growth.accounts.models import Role
+from sales_growth.accounts.models import Role, TokenKind
 from sales_growth.settings import Settings
 from sales_growth.web.admission import pool_capacity
 from sales_growth.web.app import create_app
@@ -37,5 +37,27 @@ def test_requests_beyond_the_pool_all_answer(settings: Settings, db_session: obj
 
     try:
         assert asyncio.run(twenty_at_once()) == [200] * 20
+    finally:
+        app.state.engine.dispose()
+
+
+def test_pages_need_one_connection_each(settings: Settings, db_session: object) -> None:
+    # The page's maintenance banner reuses what the gate read: with a cache that never holds, a second read while
+    # rendering would wait for a second connection that the single one in use can never free.
+    user = make_user(db_session, role=Role.MEMBER)  # type: ignore[arg-type]
+    session_value = make_token(db_session, user, settings, kind=TokenKind.SESSION)  # type: ignore[arg-type]
+    changes = {"db_pool_size": 1, "db_max_overflow": 0, "embedded_worker": False, "maintenance_cache_seconds": 0}
+    app = create_app(settings.model_copy(update=changes))
+
+    async def five_pages() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        cookies = {"sg_session": session_value}
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", cookies=cookies) as client:
+            with anyio.fail_after(15):
+                answers = await asyncio.gather(*(client.get("/home") for _ in range(5)))
+        return [answer.status_code for answer in answers]
+
+    try:
+        assert asyncio.run(five_pages()) == [200] * 5
     finally:
         app.state.engine.dispose()
