@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None  # OpenTelemetry traces to this OTLP/HTTP endpoint when set
     log_level: str = "INFO"
 
-    # Database pool (PostgreSQL only).
+    # Database pool (PostgreSQL, and SQLite files). Requests wait for a free connection before they start.
     db_pool_size: int = 10
     db_max_overflow: int = 10
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from sales_growth.accounts.models import AuthToken, TokenKind, User
+from sales_growth.db import write_after_commit
 from sales_growth.ops.cache import TEAM_VERSION, cache_of, invalidate_after_commit
 from sales_growth.settings import Settings
 
@@ -57,7 +58,8 @@ def issue(session: Session, user: User, kind: TokenKind, *, settings: Settings, 
 
 
 def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
-    """The active user holding this live token, or None. Touches last_used_at at most once a minute.
+    """The active user holding this live token, or None. Touches last_used_at at most once a minute, after the
+    caller's transaction commits.
 
     Between two touches the token's user comes from the cache (no query): an entry is only made for a live token
     of an active user, lives at most ``SESSION_CACHE_SECONDS`` and never past the next touch, and is dropped when
@@ -79,10 +81,11 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
         return None
     if not user.is_active:
         return None
-    if now - token.last_used_at >= TOUCH_INTERVAL:
-        token.last_used_at = now
-        session.flush()
-    _remember(session, hashed, token, user, settings=settings)
+    last_used = token.last_used_at
+    if now - last_used >= TOUCH_INTERVAL:
+        write_after_commit(session, update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
+        last_used = now
+    _remember(session, hashed, token, user, last_used=last_used, settings=settings)
     return user
 
 
@@ -91,13 +94,15 @@ _CACHED_COLUMNS = ("id", "email", "name", "role", "manager_id", "is_active", "fa
 _CACHED_TIMES = ("last_login_at", "locked_until", "created_at", "updated_at")
 
 
-def _remember(session: Session, hashed: str, token: AuthToken, user: User, *, settings: Settings) -> None:
+def _remember(
+    session: Session, hashed: str, token: AuthToken, user: User, *, last_used: datetime, settings: Settings
+) -> None:
     cache = cache_of(session)
     if cache is None or settings.session_cache_seconds <= 0:
         return
     columns: dict[str, Any] = {name: getattr(user, name) for name in _CACHED_COLUMNS}
     columns |= {name: _iso(getattr(user, name)) for name in _CACHED_TIMES}
-    entry = {"kind": token.kind, "last_used_at": _iso(token.last_used_at), "expires_at": _iso(token.expires_at)}
+    entry = {"kind": token.kind, "last_used_at": _iso(last_used), "expires_at": _iso(token.expires_at)}
     cache.set(f"token:{hashed}", entry | {"user": columns}, ttl=settings.session_cache_seconds)
 
 

@@ -27,6 +27,9 @@ def is_exempt(path: str) -> bool:
     return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
 
 
+_STATUS_KEY = "maintenance_status"
+
+
 class MaintenanceMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,6 +40,8 @@ class MaintenanceMiddleware:
             return
         request = Request(scope)
         status = await run_in_threadpool(current_status, request)
+        # The page's banner reads this one: a second read while rendering could need a second connection.
+        scope.setdefault("state", {})[_STATUS_KEY] = status
         if status.active and not await run_in_threadpool(_is_admin, request):
             await _refusal(request, status)(scope, receive, send)
             return
@@ -78,4 +83,5 @@ def maintenance_banner(request: Request) -> str | None:
     Templates call it as ``maintenance_banner(request)``; it reads the per-process cache, never the database
     on each page.
     """
-    return current_status(request).banner(utcnow())
+    status = request.scope.get("state", {}).get(_STATUS_KEY)
+    return (status if isinstance(status, maintenance.Status) else current_status(request)).banner(utcnow())

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from sales_growth.db import commit
 from sales_growth.settings import Settings
 
 
@@ -26,7 +27,7 @@ def get_session(request: Request) -> Iterator[Session]:
     with request.app.state.session_factory() as session:
         try:
             yield session
-            session.commit()
+            commit(session)
         except BaseException:
             session.rollback()
             raise
