@@ -83,7 +83,8 @@ def test_two_processes_on_redis_see_each_others_writes(redis_url: str) -> None:
 def cached_api(request: pytest.FixtureRequest, settings: Settings) -> Iterator[TestClient]:
     """The app with its caches on (the per-process one, or Redis)."""
     redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    app = make_app(settings.model_copy(update={"redis_url": redis_url}))
+    # The maintenance status is held for the whole test: its periodic re-read would count as the session's query.
+    app = make_app(settings.model_copy(update={"redis_url": redis_url, "maintenance_cache_seconds": 3600.0}))
     app.state.cache.clear()
     with TestClient(app) as client:
         yield client
