@@ -14,26 +14,11 @@ from sqlalchemy.orm import Session
 
 from sales_growth.ops.cache import Cache, MemoryCache, RedisCache, make_cache
 from sales_growth.settings import Settings
-from tests.conftest import REDIS_TEST_URL, skip_or_fail
 from tests.factories import make_user
 from tests.personas import Personas, make_app
 from tests.web.browsing import counted_queries
 
 RECORD = "新人：予算の確認を忘れてしまいました。\n課長：次は聞こう。\n"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        client.ping()
-        # The test client's address is the same in every run: start its shared login window afresh.
-        client.delete("sales-growth:ratelimit:login-address:testclient")
-    except redis.RedisError as exc:
-        skip_or_fail(f"Redis not reachable at {REDIS_TEST_URL}: {exc}")
-    finally:
-        client.close()
-    return REDIS_TEST_URL
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

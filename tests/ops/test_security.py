@@ -20,7 +20,6 @@ from sales_growth.one_on_ones.models import OneOnOne
 from sales_growth.ops.models import AuditEvent
 from sales_growth.ops.security import session_token
 from sales_growth.settings import Settings
-from tests.conftest import REDIS_TEST_URL, skip_or_fail
 from tests.factories import DEFAULT_PASSWORD, form_csrf_token, make_token, make_user
 from tests.personas import Personas, make_app
 
@@ -176,20 +175,6 @@ def test_record_creation_is_limited_per_user_with_retry_after(settings: Settings
     assert limited.status_code == 429
     assert 0 < int(limited.headers["Retry-After"]) <= 60
     assert admin.status_code == 201
-
-
-@pytest.fixture
-def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        client.ping()
-        # The test client's address is the same in every run: start its shared login window afresh.
-        client.delete("sales-growth:ratelimit:login-address:testclient")
-    except redis.RedisError as exc:
-        skip_or_fail(f"Redis not reachable at {REDIS_TEST_URL}: {exc}")
-    finally:
-        client.close()
-    return REDIS_TEST_URL
 
 
 @pytest.mark.redis
