@@ -18,10 +18,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from sales_growth import models  # noqa: F401  (registers all tables)
 from sales_growth.db import Base, create_db_engine, create_session_factory, upgrade_schema
-from sales_growth.settings import Settings
+from sales_growth.settings import Settings, get_settings
 from tests.personas import api, personas  # noqa: F401  (fixtures for access tests)
 from tests.web.browsing import site  # noqa: F401  (the fixture of page tests)
 
@@ -107,3 +108,15 @@ def db_session(settings: Settings) -> Iterator[Session]:
     with factory() as session:
         yield session
     engine.dispose()
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """A runner whose commands see the test's database through the environment, as in real use."""
+    monkeypatch.setenv("SALES_GROWTH_DATA_DIR", str(settings.data_dir))
+    if settings.database_url:
+        monkeypatch.setenv("SALES_GROWTH_DATABASE_URL", settings.database_url)
+    monkeypatch.delenv("SALES_GROWTH_PASSWORD", raising=False)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,18 +15,8 @@ from sales_growth.accounts.models import Role, User
 from sales_growth.cli import app
 from sales_growth.db import utcnow
 from sales_growth.ops.models import AuditEvent
-from sales_growth.settings import Settings, get_settings
+from sales_growth.settings import Settings
 from tests.factories import auth_headers, make_token, make_user
-
-
-@pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("SALES_GROWTH_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("SALES_GROWTH_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def _aged(session: Session, *, role: Role = Role.MEMBER, last_login_days: int | None, created_days: int = 400) -> User:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -14,21 +12,9 @@ from sales_growth.accounts import passwords
 from sales_growth.accounts.models import User
 from sales_growth.cli import app
 from sales_growth.demo import DEMO_PASSWORD, scenario, service
-from sales_growth.settings import Settings, get_settings
+from sales_growth.settings import Settings
 
 EMAILS = [user.email for user in scenario.load().users]
-
-
-@pytest.fixture
-def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    """A runner whose commands see the test's database through the environment, as in real use."""
-    monkeypatch.setenv("SALES_GROWTH_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("SALES_GROWTH_DATABASE_URL", settings.database_url)
-    monkeypatch.delenv("SALES_GROWTH_PASSWORD", raising=False)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_demo_prints_every_login_with_its_role_and_password(cli: CliRunner, db_session: Session) -> None:
