@@ -25,6 +25,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -232,9 +233,11 @@ def one_run(args: argparse.Namespace, number: int) -> RunResult:
         processes, base = start_app(args, data_dir, free_port())
         try:
             result = run_locust(args, base, users_file, out, [p.pid for p in processes])
+            cached = page_cache_counts(base)
         finally:
             stop(processes)
         print(format_result(f"run {number}", result), flush=True)
+        print(f"         page cache (the process answering /metrics, whole run): {cached}", flush=True)
         if args.per_route:
             print("\n".join(per_route(out / "locust_stats.csv")), flush=True)
         failures = out / "locust_failures.csv"
@@ -242,6 +245,13 @@ def one_run(args: argparse.Namespace, number: int) -> RunResult:
             print(failures.read_text(encoding="utf-8")[:2000], flush=True)
             print("\n".join(app_errors(data_dir / "app.log")), flush=True)
         return result
+
+
+def page_cache_counts(base: str) -> str:
+    """What the page cache did, from ``/metrics`` (with several web processes: the one that answered)."""
+    text = httpx.get(f"{base}/metrics", timeout=30).text
+    counts = {m[1]: int(float(m[2])) for m in re.finditer(r'^page_cache_total\{result="(\w+)"\} (\S+)$', text, re.M)}
+    return " ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
 
 
 def app_errors(log: Path) -> list[str]:

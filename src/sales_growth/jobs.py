@@ -50,7 +50,8 @@ def configure(settings: Settings) -> None:
     """Point the queue at the configured storage and give tasks a database of their own."""
     huey.storage = _storage(settings)
     _context.settings = settings
-    _context.session_factory = create_session_factory(create_db_engine(settings), make_cache(settings.redis_url))
+    cache = make_cache(settings.redis_url, settings.data_dir)
+    _context.session_factory = create_session_factory(create_db_engine(settings), cache)
 
 
 def _storage(settings: Settings) -> SqliteStorage | RedisStorage:

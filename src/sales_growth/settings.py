@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     # Caches (per process, or in Redis when REDIS_URL is set); 0 turns one off.
     session_cache_seconds: float = 30.0  # a login token's user, between the once-a-minute checks in the database
     team_cache_seconds: float = 30.0  # a manager's team summary (/team, GET /api/v1/teams/me)
+    page_cache_seconds: float = 300.0  # a signed-in person's page, kept while what it shows is unchanged (0: off)
 
     # Analysis jobs.
     analysis_max_attempts: int = 3

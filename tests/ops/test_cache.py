@@ -3,16 +3,19 @@ one is ever served what is not theirs. The Redis implementation runs against the
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from sales_growth.ops.cache import Cache, MemoryCache, RedisCache, make_cache
+from sales_growth.ops.cache import Cache, MemoryCache, RedisCache, SharedVersions, make_cache
 from sales_growth.settings import Settings
 from tests.factories import make_user
 from tests.personas import Personas, make_app
@@ -21,10 +24,13 @@ from tests.web.browsing import counted_queries
 RECORD = "新人：予算の確認を忘れてしまいました。\n課長：次は聞こう。\n"
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def cache(request: pytest.FixtureRequest) -> Iterator[Cache]:
+@pytest.fixture(params=["memory", "shared", pytest.param("redis", marks=pytest.mark.redis)])
+def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cache]:
     if request.param == "memory":
         yield MemoryCache()
+        return
+    if request.param == "shared":
+        yield MemoryCache(shared=SharedVersions(tmp_path / "versions.db"))
         return
     client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
     yield RedisCache(client)
@@ -47,6 +53,28 @@ def test_a_bump_moves_a_version_for_every_reader(cache: Cache) -> None:
     (before,) = cache.versions([name])
     cache.bump([name])
     assert cache.versions([name]) == [before + 1]
+
+
+def test_two_processes_without_redis_see_each_others_invalidations(tmp_path: Path) -> None:
+    """Two web processes on one host (``serve --workers 2``): entries stay each process's own, but a delete or a
+    bump in one is seen by the other at once, through the versions file of the data folder."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from sales_growth.ops.cache import MemoryCache, SharedVersions\n"
+        "other = MemoryCache(shared=SharedVersions(Path(sys.argv[1])))\n"
+        "other.delete(['token:abc'])\n"
+        "other.bump(['plans:7', 'plans:7'])\n"
+    )
+    path = tmp_path / "cache-versions.db"
+    mine = MemoryCache(shared=SharedVersions(path))
+    mine.set("token:abc", {"user": 1}, ttl=60)
+    mine.set("token:def", {"user": 2}, ttl=60)
+    before = mine.versions(["plans:7", "plans:8"])
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True)
+    assert mine.get("token:abc") is None  # deleted in the other process
+    assert mine.get("token:def") == {"user": 2}
+    assert mine.versions(["plans:7", "plans:8"]) == [before[0] + 2, before[1]]
 
 
 @pytest.mark.redis
@@ -193,7 +221,9 @@ def test_a_new_member_appears_on_the_cached_team(
     assert "新人 太郎" in _team(cached_api, personas, "M1")[0]
 
 
-def test_the_process_cache_is_shared_and_redis_is_chosen_by_settings(redis_url: str) -> None:
+def test_the_process_cache_is_shared_and_redis_is_chosen_by_settings(redis_url: str, tmp_path: Path) -> None:
     assert make_cache(None) is make_cache(None)
     assert isinstance(make_cache(None), MemoryCache)
+    assert make_cache(None, tmp_path) is make_cache(None, tmp_path)
+    assert (tmp_path / "cache-versions.db").exists()  # the versions the host's processes share
     assert isinstance(make_cache(redis_url), RedisCache)

@@ -88,7 +88,8 @@ class Site:
         assert analysis_id is not None
         engine = create_db_engine(self.settings)
         try:
-            analyses.run(create_session_factory(engine), self.settings, analysis_id)
+            # As the worker does: with the process's cache, so that the pages showing the record are refreshed.
+            analyses.run(create_session_factory(engine, self.app.state.cache), self.settings, analysis_id)
         finally:
             engine.dispose()
 

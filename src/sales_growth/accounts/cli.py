@@ -44,7 +44,7 @@ def _session() -> Iterator[Session]:
         # With the cache of the web processes (in Redis, when they share one): a deactivation here ends sessions.
         from sales_growth.ops.cache import make_cache
 
-        with transaction(create_session_factory(engine, make_cache(settings.redis_url))) as session:
+        with transaction(create_session_factory(engine, make_cache(settings.redis_url, settings.data_dir))) as session:
             yield session
     finally:
         engine.dispose()

@@ -24,9 +24,14 @@ SESSION_COOKIE = "sg_session"
 
 
 def get_now(request: Request) -> datetime:
-    """The current time; tests move it by setting ``app.state.clock`` to a callable."""
-    clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
-    return clock()
+    """The current time, read once per request (the page cache reads it before the route); tests move it by
+    setting ``app.state.clock`` to a callable."""
+    state = request.scope.setdefault("state", {})
+    if "now" not in state:
+        clock: Callable[[], datetime] = getattr(request.app.state, "clock", utcnow)
+        state["now"] = clock()
+    now: datetime = state["now"]
+    return now
 
 
 NowDep = Annotated[datetime, Depends(get_now)]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from sales_growth.accounts.models import AuthToken, TokenKind, User
 from sales_growth.db import write_after_commit
-from sales_growth.ops.cache import TEAM_VERSION, cache_of, invalidate_after_commit
+from sales_growth.ops.cache import TEAM_VERSION, Cache, cache_of, invalidate_after_commit
 from sales_growth.settings import Settings
 
 # Reads must not write on every request: last_used_at moves at most this often (idle expiry is minutes-grained).
@@ -106,8 +106,11 @@ def _remember(
     cache.set(f"token:{hashed}", entry | {"user": columns}, ttl=settings.session_cache_seconds)
 
 
-def _cached_user(session: Session, hashed: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
-    cache = cache_of(session)
+def live_cached_entry(
+    cache: Cache | None, hashed: str, kind: TokenKind, *, settings: Settings, now: datetime
+) -> dict[str, Any] | None:
+    """The cached entry of a live token (its user's columns under ``"user"``), or None when the database must
+    decide: nothing cached, or past the touch interval."""
     entry = cache.get(f"token:{hashed}") if cache is not None and settings.session_cache_seconds > 0 else None
     if entry is None or entry["kind"] != kind:
         return None
@@ -115,6 +118,13 @@ def _cached_user(session: Session, hashed: str, kind: TokenKind, *, settings: Se
     idle, _lifetime = _limits(settings, kind)
     # Past the touch interval the database has the say again: it moves last_used_at and checks everything.
     if now >= expires or now - last_used >= min(TOUCH_INTERVAL, idle):
+        return None
+    return dict(entry)
+
+
+def _cached_user(session: Session, hashed: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
+    entry = live_cached_entry(cache_of(session), hashed, kind, settings=settings, now=now)
+    if entry is None:
         return None
     columns = dict(entry["user"])
     columns |= {name: datetime.fromisoformat(columns[name]) if columns[name] else None for name in _CACHED_TIMES}

@@ -31,6 +31,7 @@ from sales_growth.coaching.schemas import (
     TurnOut,
 )
 from sales_growth.settings import Settings
+from sales_growth.web import pagecache
 from sales_growth.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["coaching"])
@@ -254,8 +255,9 @@ def _comment_out(comment: ItemComment, names: dict[int, str]) -> CommentOut:
 
 
 @router.get("/members/{member_id}/growth")
-def member_growth(member_id: int, session: SessionDep, user: CurrentUser, now: NowDep) -> GrowthOut:
+def member_growth(request: Request, member_id: int, session: SessionDep, user: CurrentUser, now: NowDep) -> GrowthOut:
     """スキルごとの成長スコアの推移（グラフにそのまま描ける形）と、行動の完了率。"""
+    pagecache.cache_page(request, session, user, pagecache.member_names([member_id]))
     return growth.member_growth(session, user, member_id, today=service.today_in_japan(now))
 
 

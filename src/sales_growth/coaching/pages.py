@@ -33,6 +33,7 @@ from sales_growth.feedback import service as feedback
 from sales_growth.one_on_ones import service as records
 from sales_growth.one_on_ones.models import AnalysisStatus
 from sales_growth.one_on_ones.pages import names_of
+from sales_growth.web import pagecache
 from sales_growth.web.deps import SessionDep, SettingsDep
 from sales_growth.web.pages import PageUser, render, see_other
 
@@ -109,6 +110,7 @@ def complete_dialogue(
 @router.get("/action-plans/{plan_id:int}", response_class=HTMLResponse)
 def plan_page(request: Request, plan_id: int, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
     plan = service.get_plan(session, user, plan_id)
+    pagecache.cache_page(request, session, user, pagecache.member_names([plan.member_id]), reload=[plan])
     record = records.get_record(session, user, plan.one_on_one_id)
     context = {
         "plan": plan,
@@ -252,12 +254,14 @@ def _growth_rows(data: GrowthOut) -> list[tuple[str, list[tuple[date, float | No
 @router.get("/home", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
     """The member's home: the latest analysis, open and overdue actions, and the growth of the ten skills."""
+    pagecache.cache_page(request, session, user, pagecache.member_names([user.id]))
     return render(request, "coaching/home.html", _member_context(session, user, user, now))
 
 
 @router.get("/members/{member_id:int}", response_class=HTMLResponse)
 def member_page(request: Request, member_id: int, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
     """A member's growth and history, for their managers and admins (and themself)."""
+    pagecache.cache_page(request, session, user, pagecache.member_names([member_id]))
     member = accounts.get_user(session, user, member_id)
     context = _member_context(session, user, member, now)
     context["plans"] = service.plans_of(session, user, member.id)
@@ -269,6 +273,11 @@ def team_page(
     request: Request, session: SessionDep, settings: SettingsDep, user: PageUser, now: NowDep
 ) -> HTMLResponse:
     """Each member's last 1on1 and open and overdue items, and the heat map of challenges by skill."""
+
+    def shown() -> list[str]:
+        return pagecache.member_names(session.scalars(policy.visible_user_ids(user)))
+
+    pagecache.cache_page(request, session, user, shown)
     team = growth.team(session, user, today=service.today_in_japan(now), ttl=settings.team_cache_seconds)
     matrix = growth.challenge_matrix(session, user)
     context = {"team": team, "heat": heat_map(matrix, [m.id for m in team.items])}

@@ -122,6 +122,7 @@ def _claim(factory: sessionmaker[Session], analysis_id: int) -> tuple[int, str, 
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return None
+        _pages_stale(session, analysis_id)
         row = session.execute(
             select(Analysis.attempts, OneOnOne.id, OneOnOne.content, OneOnOne.held_on)
             .join(OneOnOne, OneOnOne.id == Analysis.one_on_one_id)
@@ -135,6 +136,12 @@ def _open_items(session: Session, record_id: int) -> list[OpenItem]:
     from sales_growth.coaching.service import open_items_for_progress  # coaching builds on records: no cycle
 
     return open_items_for_progress(session, record_id)
+
+
+def _pages_stale(session: Session, analysis_id: int) -> None:
+    from sales_growth.web.pagecache import bump_analysis  # the pages that show this analysis; no import cycle
+
+    bump_analysis(session, analysis_id)
 
 
 def _still_ours(analysis_id: int, attempt: int) -> Any:
@@ -175,6 +182,7 @@ def _succeed(
         )
         # A finished analysis changes the team summaries (challenges); the UPDATE bypasses the ORM's flush.
         invalidate_after_commit(session, bump=[TEAM_VERSION])
+        _pages_stale(session, analysis_id)
 
 
 def _retry_or_fail(
@@ -190,9 +198,11 @@ def _retry_or_fail(
                 "finished_at": utcnow(),
             }
             session.execute(update(Analysis).where(_still_ours(analysis_id, attempt)).values(**values))
+            _pages_stale(session, analysis_id)
             return True
         values = {"status": AnalysisStatus.QUEUED, "stage": "retry_wait", "progress": 0, "error": reason}
         changed = session.execute(update(Analysis).where(_still_ours(analysis_id, attempt)).values(**values))
+        _pages_stale(session, analysis_id)
         if changed.rowcount == 1:  # type: ignore[attr-defined]
             delay = settings.analysis_retry_base_seconds * 2 ** (attempt - 1)
             jobs.enqueue_after_commit(session, lambda: jobs.run_analysis.schedule((analysis_id,), delay=delay))

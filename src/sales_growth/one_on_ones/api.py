@@ -25,6 +25,7 @@ from sales_growth.one_on_ones.schemas import (
     RecordOut,
     RecordUpdate,
 )
+from sales_growth.web import pagecache
 from sales_growth.web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["one-on-ones"])
@@ -180,9 +181,10 @@ def update_record(
 
 
 @router.get("/one-on-ones/{record_id}/analysis")
-def get_analysis(record_id: int, session: SessionDep, user: CurrentUser) -> AnalysisOut:
+def get_analysis(request: Request, record_id: int, session: SessionDep, user: CurrentUser) -> AnalysisOut:
     """最新の分析の状態と結果: ``{status: queued|running|succeeded|failed, stage, progress, result?, error?}``。"""
     record = service.get_record(session, user, record_id)
+    pagecache.cache_page(request, session, user, pagecache.member_names([record.member_id], plans=False))
     analysis = analyses.latest(session, record.id)
     if analysis is None:
         raise NotFoundError("この記録の分析はまだありません。")

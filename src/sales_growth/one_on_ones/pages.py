@@ -28,6 +28,7 @@ from sales_growth.one_on_ones.highlighting import highlight
 from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
 from sales_growth.one_on_ones.schemas import RecordCreate
 from sales_growth.settings import Settings
+from sales_growth.web import pagecache
 from sales_growth.web.deps import SessionDep, SettingsDep
 from sales_growth.web.pages import PageUser, render, see_other
 
@@ -53,6 +54,12 @@ def list_page(
 ) -> HTMLResponse:
     chosen = int(member_id) if member_id.isdigit() else None
     page = max(page, 1)
+
+    def shown() -> list[str]:
+        members = [chosen] if chosen is not None else session.scalars(policy.visible_user_ids(user))
+        return pagecache.member_names(members, plans=False)
+
+    pagecache.cache_page(request, session, user, shown)
     filters = service.RecordFilter(member_id=chosen, limit=RECORDS_PER_PAGE, offset=(page - 1) * RECORDS_PER_PAGE)
     records, total = service.list_records(session, user, filters)
     latest = service.latest_analyses(session, [r.id for r in records])
@@ -227,6 +234,8 @@ def analysis_view(session: Session, user: User, record: OneOnOne) -> AnalysisVie
 @router.get("/one-on-ones/{record_id:int}", response_class=HTMLResponse)
 def record_page(request: Request, record_id: int, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
     record = service.get_record(session, user, record_id)
+    on_page = [*pagecache.member_names([record.member_id]), pagecache.user_of(record.created_by_id)]
+    pagecache.cache_page(request, session, user, on_page, reload=[record])
     today = coaching.today_in_japan(now)
     context = {
         "view": analysis_view(session, user, record),
@@ -245,6 +254,7 @@ def record_page(request: Request, record_id: int, session: SessionDep, user: Pag
 def analysis_fragment(request: Request, record_id: int, session: SessionDep, user: PageUser) -> HTMLResponse:
     """The analysis panel alone, polled by the record page while the analysis runs."""
     record = service.get_record(session, user, record_id)
+    pagecache.cache_page(request, session, user, pagecache.member_names([record.member_id]), reload=[record])
     context = {"view": analysis_view(session, user, record), "poll_seconds": POLL_SECONDS}
     return render(request, "one_on_ones/_analysis.html", context)
 

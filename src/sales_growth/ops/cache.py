@@ -14,10 +14,12 @@ would let a request still reading the old rows put it back. Two kinds of invalid
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cachetools import TLRUCache
@@ -43,37 +45,97 @@ class Cache(Protocol):
     def clear(self) -> None: ...
 
 
-def _expiry(_key: str, value: tuple[float, Any], now: float) -> float:
+_KEY = "key:"  # the shared version of an entry's key, moved by deleting it
+
+
+def _expiry(_key: str, value: tuple[float, Any, int], now: float) -> float:
     return now + value[0]
 
 
-class MemoryCache:
-    """Entries and versions in this process, each entry with its own time to live."""
+class SharedVersions:
+    """Version counters in a small SQLite file, shared by every process of this host that opens it: what one web
+    process bumps, the others read at once. A connection per thread; the file is only bookkeeping (no fsync)."""
 
-    def __init__(self, *, maxsize: int = 50_000) -> None:
-        self._entries: TLRUCache[str, tuple[float, Any]] = TLRUCache(maxsize=maxsize, ttu=_expiry, timer=time.monotonic)
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection().execute(
+            "CREATE TABLE IF NOT EXISTS versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID"
+        )
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._path, timeout=10, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=OFF")
+            self._local.connection = connection
+        return connection
+
+    def versions(self, names: list[str]) -> list[int]:
+        if not names:
+            return []
+        marks = ",".join("?" * len(names))
+        rows = self._connection().execute(f"SELECT name, version FROM versions WHERE name IN ({marks})", names)  # noqa: S608 (placeholders only)
+        found = dict(rows.fetchall())
+        return [found.get(name, 0) for name in names]
+
+    def bump(self, names: Iterable[str]) -> None:
+        rows = [(name,) for name in names]
+        if rows:
+            self._connection().executemany(
+                "INSERT INTO versions (name, version) VALUES (?, 1)"
+                " ON CONFLICT (name) DO UPDATE SET version = version + 1",
+                rows,
+            )
+
+
+class MemoryCache:
+    """Entries in this process, each with its own time to live; versions in this process, or in
+    :class:`SharedVersions` so that several processes without Redis see each other's invalidations.
+
+    With shared versions, deleting an entry also bumps its key's version, and an entry is only read while its key's
+    version is the one it was written under: a delete in one process reaches the copies of the others."""
+
+    def __init__(self, *, maxsize: int = 50_000, shared: SharedVersions | None = None) -> None:
+        self._entries: TLRUCache[str, tuple[float, Any, int]] = TLRUCache(
+            maxsize=maxsize, ttu=_expiry, timer=time.monotonic
+        )
         self._versions: dict[str, int] = {}
+        self._shared = shared
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Any | None:
         with self._lock:
             entry = self._entries.get(key)
-        return None if entry is None else entry[1]
+        if entry is None or (self._shared is not None and self._shared.versions([_KEY + key]) != [entry[2]]):
+            return None
+        return entry[1]
 
     def set(self, key: str, value: Any, *, ttl: float) -> None:
+        stamp = self._shared.versions([_KEY + key])[0] if self._shared is not None else 0
         with self._lock:
-            self._entries[key] = (ttl, value)
+            self._entries[key] = (ttl, value, stamp)
 
     def delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
         with self._lock:
             for key in keys:
                 self._entries.pop(key, None)
+        if self._shared is not None:
+            self._shared.bump(_KEY + key for key in keys)
 
     def versions(self, names: list[str]) -> list[int]:
+        if self._shared is not None:
+            return self._shared.versions(names)
         with self._lock:
             return [self._versions.get(name, 0) for name in names]
 
     def bump(self, names: Iterable[str]) -> None:
+        if self._shared is not None:
+            self._shared.bump(names)
+            return
         with self._lock:
             for name in names:
                 self._versions[name] = self._versions.get(name, 0) + 1
@@ -120,15 +182,19 @@ class RedisCache:
             self._client.delete(*keys)
 
 
+VERSIONS_FILE = "cache-versions.db"
+
+
 @lru_cache
-def make_cache(redis_url: str | None) -> Cache:
-    """The process's cache: one per Redis URL, or the one in-memory cache shared by the app, its embedded worker
-    and the command line (so that what any of them writes invalidates what the others cached)."""
+def make_cache(redis_url: str | None, data_dir: Path | None = None) -> Cache:
+    """The process's cache: one per Redis URL; else the one in-memory cache of the data folder, shared by the app,
+    its embedded worker and the command line, with its versions in the folder's ``cache-versions.db`` so that
+    other processes on the host (``serve --workers 2``, ``sales-growth worker``) see what this one invalidates."""
     if redis_url:
         from redis import Redis
 
         return RedisCache(Redis.from_url(redis_url))
-    return MemoryCache()
+    return MemoryCache(shared=SharedVersions(data_dir / VERSIONS_FILE) if data_dir is not None else None)
 
 
 def cache_of(session: Session) -> Cache | None:

@@ -39,7 +39,10 @@ class MaintenanceMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        status = await run_in_threadpool(current_status, request)
+        # Read from the per-process copy on the event loop; only a stale copy costs a thread (and a query).
+        status = _fresh_status(request)
+        if status is None:
+            status = await run_in_threadpool(current_status, request)
         # The page's banner reads this one: a second read while rendering could need a second connection.
         scope.setdefault("state", {})[_STATUS_KEY] = status
         if status.active and not await run_in_threadpool(_is_admin, request):
@@ -55,6 +58,11 @@ def current_status(request: Request) -> maintenance.Status:
     except Exception:  # a database that cannot answer is /health's business; the gate then lets requests through
         logger.warning("could not read the maintenance state", exc_info=True)
         return maintenance.Status()
+
+
+def _fresh_status(request: Request) -> maintenance.Status | None:
+    cache: maintenance.StatusCache | None = getattr(request.app.state, "maintenance", None)
+    return cache.fresh() if cache is not None else None
 
 
 def _is_admin(request: Request) -> bool:

@@ -127,11 +127,19 @@ class StatusCache:
         self._value = Status()
         self._read_at: float | None = None
 
-    def get(self) -> Status:
+    def fresh(self) -> Status | None:
+        """The status when read less than ``ttl_seconds`` ago, without touching the database; else None."""
         now = time.monotonic()
         with self._lock:
             if self._read_at is not None and now - self._read_at < self._ttl:
                 return self._value
+        return None
+
+    def get(self) -> Status:
+        now = time.monotonic()
+        fresh = self.fresh()
+        if fresh is not None:
+            return fresh
         with transaction(self._factory) as session:
             value = read_status(session)
         with self._lock:

@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     app = FastAPI(title="営業グロースAI", version=__version__, docs_url="/docs", redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
-    app.state.cache = make_cache(settings.redis_url)
+    app.state.cache = make_cache(settings.redis_url, settings.data_dir)
     app.state.session_factory = create_session_factory(app.state.engine, app.state.cache)
     metrics.install()
     metrics.watch_engine(app.state.engine)
@@ -90,7 +90,9 @@ def _add_middleware(app: FastAPI) -> None:
     from sales_growth.ops.gate import MaintenanceMiddleware
     from sales_growth.ops.security import CSRFMiddleware, SecurityHeadersMiddleware
     from sales_growth.web.admission import AdmissionMiddleware, pool_capacity
+    from sales_growth.web.pagecache import PageCacheMiddleware
 
+    app.add_middleware(PageCacheMiddleware)
     app.add_middleware(CSRFMiddleware)
     app.add_middleware(MaintenanceMiddleware)
     app.add_middleware(AdmissionMiddleware, capacity=pool_capacity(app.state.engine))

@@ -1,0 +1,291 @@
+"""Cached pages: a signed-in person's GET pages served again without the database while what they show is unchanged.
+
+A page opts in by naming, as it begins, the data it shows (:func:`cache_page`): per member, their ``records``
+(records, analyses, dialogues, feedback) and their ``plans`` (plans, items, comments), and the people on it
+(``user``). The names are version counters of :mod:`sales_growth.ops.cache`; their values are read at that moment,
+before the page's own queries, and stored with the rendered page. Every write bumps the counters of what it
+touched once its transaction commits (:func:`_bump_written`, on every flush of a session with a cache; the
+analysis jobs' direct updates bump in :mod:`sales_growth.one_on_ones.analyses`). A later request is served from
+the cache only when every counter still has the stored value, so a write that lands while a page renders makes
+that page stale at once, never the other way round.
+
+What keeps it safe:
+
+- Entries are per login session (the key holds the session token's hash, so a page's CSRF token and its
+  permission scope are the ones of that session), per path and query, per day in Japan (overdue items) and per
+  maintenance banner.
+- A hit needs the session's live entry in the token cache (:func:`tokens.live_cached_entry`): a revoked token or a
+  changed user has none, and past the once-a-minute touch the request goes to the database like any other.
+- Only 200 responses without ``Set-Cookie`` are kept, for at most ``PAGE_CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sales_growth.accounts import tokens
+from sales_growth.accounts.deps import SESSION_COOKIE, get_now
+from sales_growth.accounts.models import Role, TokenKind, User
+from sales_growth.coaching.models import ActionPlan, ActionPlanItem, Dialogue, DialogueMessage, ItemComment
+from sales_growth.feedback.models import FindingCorrection, Rating
+from sales_growth.one_on_ones.models import Analysis, OneOnOne, RecordUpload
+from sales_growth.ops import metrics
+from sales_growth.ops.cache import Cache, cache_of, invalidate_after_commit
+from sales_growth.ops.gate import maintenance_banner
+
+_DECLARED = "page_cache"
+_EARLY = "page_cache_early"
+ORG = "org"  # who reports to whom, roles, people added or deactivated: every page's permission scope
+
+
+def records_of(member_id: int) -> str:
+    return f"records:{member_id}"
+
+
+def plans_of(member_id: int) -> str:
+    return f"plans:{member_id}"
+
+
+def user_of(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def cache_page(
+    request: Request,
+    session: Session,
+    viewer: User,
+    names: Iterable[str] | Callable[[], Iterable[str]],
+    *,
+    reload: Iterable[Any] = (),
+) -> None:
+    """Let this response be cached under ``names`` (besides the viewer and the organisation); a callable is only
+    called when the response can be cached.
+
+    Call it before the page reads what it shows; only who is on the page (a record's member, a manager's team) may
+    be read before, and ``reload`` names the rows read for that, which are read again when next used. Admins'
+    pages are not cached: they see everyone."""
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    early: tuple[list[str], list[int]] | None = state.get(_EARLY)
+    cache = cache_of(session)
+    if cache is None or early is None or early[0] != [user_of(viewer.id), ORG] or viewer.role == Role.ADMIN:
+        return
+    late = sorted(set(names() if callable(names) else names) - set(early[0]))
+    state[_DECLARED] = (early[0] + late, early[1] + cache.versions(late))
+    for row in reload:
+        session.expire(row)
+
+
+def member_names(member_ids: Iterable[int], *, records: bool = True, plans: bool = True) -> list[str]:
+    """The counters of these members' records and/or plans, and of their names."""
+    names = []
+    for member_id in member_ids:
+        names.append(user_of(member_id))
+        if records:
+            names.append(records_of(member_id))
+        if plans:
+            names.append(plans_of(member_id))
+    return names
+
+
+class PageCacheMiddleware:
+    """Serves a stored page when its counters are unchanged; stores the pages that called :func:`cache_page`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        cache: Cache | None = getattr(request.app.state, "cache", None)
+        settings = request.app.state.settings
+        value = request.cookies.get(SESSION_COOKIE)
+        if cache is None or not value or settings.page_cache_seconds <= 0 or "authorization" in request.headers:
+            await self.app(scope, receive, send)
+            return
+        hashed = tokens.hash_token(value)
+        now = get_now(request)
+        token = tokens.live_cached_entry(cache, hashed, TokenKind.SESSION, settings=settings, now=now)
+        if token is None:  # the database decides whether this session lives: no page is served or kept
+            await self.app(scope, receive, send)
+            return
+        key = _key(request, hashed, now)
+        entry = cache.get(key)
+        if entry is not None and cache.versions(entry["deps"]) == entry["versions"]:
+            # The access log and the metrics name the route and the person as for a rendered page.
+            scope["route"] = _Route(entry["route"])
+            scope.setdefault("state", {})["user_id"] = token["user"]["id"]
+            metrics.PAGE_CACHE.labels("hit").inc()
+            await _replay(entry, send)
+            return
+        # Who the viewer is and who they see, read before the page reads anything (see cache_page).
+        early = [user_of(token["user"]["id"]), ORG]
+        scope.setdefault("state", {})[_EARLY] = (early, cache.versions(early))
+        await self._render_and_keep(scope, receive, send, cache, key, settings.page_cache_seconds)
+
+    async def _render_and_keep(
+        self, scope: Scope, receive: Receive, send: Send, cache: Cache, key: str, ttl: float
+    ) -> None:
+        state: dict[str, Any] = scope.setdefault("state", {})
+        start: Message | None = None
+        body: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    route = getattr(scope.get("route"), "path", None)
+                    _store(cache, key, ttl, state.get(_DECLARED), route, start, b"".join(body))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+
+
+def _key(request: Request, hashed: str, now: datetime) -> str:
+    from sales_growth.coaching.service import today_in_japan
+
+    banner = maintenance_banner(request) or ""
+    where = f"{request.url.path}?{request.url.query}|{today_in_japan(now)}|{banner}"
+    return f"page:{hashed}:{hashlib.sha256(where.encode('utf-8')).hexdigest()[:32]}"
+
+
+class _Route:
+    """What the metrics and the access log read of a matched route: its path template."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def _store(
+    cache: Cache,
+    key: str,
+    ttl: float,
+    declared: tuple[list[str], list[int]] | None,
+    route: str | None,
+    start: Message | None,
+    body: bytes,
+) -> None:
+    headers = Headers(raw=start.get("headers", [])) if start is not None else Headers()
+    if declared is None or route is None or start is None or start["status"] != 200 or "set-cookie" in headers:
+        metrics.PAGE_CACHE.labels("missed").inc()
+        return
+    metrics.PAGE_CACHE.labels("stored").inc()
+    kept = [[k, v] for k, v in headers.items() if k in ("content-type", "content-language", "vary")]
+    deps, versions = declared
+    entry = {"deps": deps, "versions": versions, "route": route, "headers": kept, "body": body.decode("utf-8")}
+    cache.set(key, entry, ttl=ttl)
+
+
+async def _replay(entry: dict[str, Any], send: Send) -> None:
+    body = entry["body"].encode("utf-8")
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in entry["headers"]]
+    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- invalidation: every flush bumps the counters of what it wrote ----------------------------------------------
+
+# Who sees whom, and the names every page may show (a comment's author, a team member): rare admin changes, after
+# which every page is rendered again.
+_USER_ORG_COLUMNS = ("manager_id", "role", "is_active", "name", "email")
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_written(session: Session, _context: Any) -> None:
+    if cache_of(session) is None:
+        return
+    names: set[str] = set()
+    record_ids: set[int] = set()
+    plan_ids: set[int] = set()
+    item_ids: set[int] = set()
+    dialogue_ids: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, User):
+            names.add(user_of(obj.id))
+            state = inspect(obj)
+            if (
+                obj in session.new
+                or obj in session.deleted
+                or any(state.attrs[c].history.has_changes() for c in _USER_ORG_COLUMNS)
+            ):
+                names.add(ORG)
+        elif isinstance(obj, OneOnOne):
+            names.update(records_of(m) for m in _values(obj, "member_id"))
+        elif isinstance(obj, Analysis | RecordUpload):
+            record_ids.add(obj.one_on_one_id)
+        elif isinstance(obj, Dialogue):
+            names.add(records_of(obj.member_id))
+        elif isinstance(obj, DialogueMessage):
+            dialogue_ids.add(obj.dialogue_id)
+        elif isinstance(obj, Rating | FindingCorrection):
+            names.add(records_of(obj.member_id))
+            names.add(plans_of(obj.member_id))
+        elif isinstance(obj, ActionPlan):
+            names.add(plans_of(obj.member_id))
+        elif isinstance(obj, ActionPlanItem):
+            plan_ids.add(obj.plan_id)
+        elif isinstance(obj, ItemComment):
+            item_ids.add(obj.item_id)
+    with session.no_autoflush:
+        _bump_linked(session, names, record_ids, plan_ids, item_ids, dialogue_ids)
+    if names:
+        invalidate_after_commit(session, bump=names)
+
+
+def _bump_linked(
+    session: Session,
+    names: set[str],
+    record_ids: set[int],
+    plan_ids: set[int],
+    item_ids: set[int],
+    dialogue_ids: set[int],
+) -> None:
+    """Add the counters of rows that name their member through another row (an item through its plan)."""
+    if item_ids:
+        plan_ids.update(session.scalars(select(ActionPlanItem.plan_id).where(ActionPlanItem.id.in_(item_ids))))
+    if plan_ids:
+        members = session.scalars(select(ActionPlan.member_id).where(ActionPlan.id.in_(plan_ids)))
+        names.update(plans_of(m) for m in members)
+    if dialogue_ids:
+        members = session.scalars(select(Dialogue.member_id).where(Dialogue.id.in_(dialogue_ids)))
+        names.update(records_of(m) for m in members)
+    if record_ids:
+        bump_records(session, record_ids)
+
+
+def bump_records(session: Session, record_ids: Iterable[int]) -> None:
+    """After the commit, mark the pages showing these records stale."""
+    ids = set(record_ids)
+    if not ids or cache_of(session) is None:
+        return
+    members = session.scalars(select(OneOnOne.member_id).where(OneOnOne.id.in_(ids)))
+    invalidate_after_commit(session, bump=[records_of(m) for m in set(members)])
+
+
+def bump_analysis(session: Session, analysis_id: int) -> None:
+    """The same for an analysis whose status, stage or result an UPDATE changed (the jobs bypass the flush)."""
+    if cache_of(session) is None:
+        return
+    query = select(OneOnOne.member_id).join(Analysis, Analysis.one_on_one_id == OneOnOne.id)
+    members = session.scalars(query.where(Analysis.id == analysis_id))
+    invalidate_after_commit(session, bump=[records_of(m) for m in set(members)])
+
+
+def _values(obj: Any, attribute: str) -> set[int]:
+    """The attribute's value, and its earlier value when this flush changed it (a record moved to someone else)."""
+    history = inspect(obj).attrs[attribute].history
+    return {v for v in (*history.added, *history.unchanged, *history.deleted, getattr(obj, attribute)) if v is not None}
