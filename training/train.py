@@ -51,7 +51,7 @@ C_TOPIC = 0.3
 C_STACK = 1.0
 MIN_FEATURE_COUNT = 2
 MIN_WEIGHT = 0.005
-PASSAGES = 2
+PASSAGES = 3
 TOPIC_BLIND: tuple[str, ...] = ("nw:", "next:")
 PASSAGE_WEIGHT = 0.5
 
