@@ -248,10 +248,13 @@ def one_run(args: argparse.Namespace, number: int) -> RunResult:
 
 
 def page_cache_counts(base: str) -> str:
-    """What the page cache did, from ``/metrics`` (with several web processes: the one that answered)."""
+    """What the page cache did, by route, from ``/metrics`` (with several web processes: the one that answered)."""
     text = httpx.get(f"{base}/metrics", timeout=30).text
-    counts = {m[1]: int(float(m[2])) for m in re.finditer(r'^page_cache_total\{result="(\w+)"\} (\S+)$', text, re.M)}
-    return " ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+    counts: dict[str, dict[str, int]] = {}
+    for m in re.finditer(r'^page_cache_total\{result="(\w+)",route="([^"]+)"\} (\S+)$', text, re.M):
+        counts.setdefault(m[2], {})[m[1]] = int(float(m[3]))
+    lines = [f"{route}: " + " ".join(f"{k} {v}" for k, v in sorted(c.items())) for route, c in sorted(counts.items())]
+    return "\n           ".join(lines) or "none"
 
 
 def app_errors(log: Path) -> list[str]:

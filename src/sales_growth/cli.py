@@ -69,6 +69,7 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
+        timeout_keep_alive=settings.keep_alive_seconds,
         log_level=settings.log_level.lower(),
         log_config=None,  # keep the JSON logging configured above
         access_log=False,  # the app writes one access line per request, with the request and user ids

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     dialogue_message_max_chars: int = 1000
     next_one_on_one_days: int = 14  # what 「次の1on1まで」 means, in days
     # Operations.
+    keep_alive_seconds: int = 75  # an idle browser connection stays open between two page views (as nginx's default)
     maintenance_cache_seconds: float = 2.0  # how stale a web process's view of maintenance mode may be
     health_min_free_disk_mb: int = 500  # /health reports the disk down below this much free space in DATA_DIR
     backup_dir: Path | None = None  # default: DATA_DIR/backups

@@ -215,3 +215,20 @@ def test_a_write_during_a_render_leaves_that_page_stale(cached_site: Site, monke
     monkeypatch.setattr(growth, "member_growth", read_growth)
     status, body, statements = _get(cached_site, "A1", path)
     assert (status, statements > 0, title in body) == (200, True, True)
+
+
+def test_a_failing_cache_never_breaks_a_page(cached_site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis gone while the app runs: the page comes from the database, whole, and is simply not kept."""
+    expected = _cached(cached_site, "A1", "/home")
+    cache = cached_site.app.state.cache
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(cache, "set", broken)
+    status, body, statements = _get(cached_site, "A1", "/home?tab=new")  # a miss whose store fails
+    assert (status, statements > 0, body.rstrip().endswith("</html>")) == (200, True, True)
+    monkeypatch.setattr(cache, "versions", broken)
+    status, body, statements = _get(cached_site, "A1", "/home")  # the lookup itself fails
+    assert (status, statements > 0) == (200, True)
+    assert body == expected

@@ -109,8 +109,10 @@ def complete_dialogue(
 
 @router.get("/action-plans/{plan_id:int}", response_class=HTMLResponse)
 def plan_page(request: Request, plan_id: int, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
+    pagecache.cache_page(
+        request, session, user, lambda: pagecache.member_names(pagecache.plan_member(session, plan_id))
+    )
     plan = service.get_plan(session, user, plan_id)
-    pagecache.cache_page(request, session, user, pagecache.member_names([plan.member_id]), reload=[plan])
     record = records.get_record(session, user, plan.one_on_one_id)
     context = {
         "plan": plan,

@@ -183,8 +183,12 @@ def update_record(
 @router.get("/one-on-ones/{record_id}/analysis")
 def get_analysis(request: Request, record_id: int, session: SessionDep, user: CurrentUser) -> AnalysisOut:
     """最新の分析の状態と結果: ``{status: queued|running|succeeded|failed, stage, progress, result?, error?}``。"""
+
+    def shown() -> list[str]:
+        return pagecache.member_names(pagecache.record_people(session, record_id)[:1], plans=False)
+
+    pagecache.cache_page(request, session, user, shown)
     record = service.get_record(session, user, record_id)
-    pagecache.cache_page(request, session, user, pagecache.member_names([record.member_id], plans=False))
     analysis = analyses.latest(session, record.id)
     if analysis is None:
         raise NotFoundError("この記録の分析はまだありません。")

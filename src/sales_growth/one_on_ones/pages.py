@@ -231,11 +231,16 @@ def analysis_view(session: Session, user: User, record: OneOnOne) -> AnalysisVie
     )
 
 
+def _people_of_record(session: Session, record_id: int) -> list[str]:
+    """What a record's page shows besides itself: its member's records and plans, its author's name."""
+    member_and_author = pagecache.record_people(session, record_id)
+    return [*pagecache.member_names(member_and_author[:1]), *map(pagecache.user_of, member_and_author[1:])]
+
+
 @router.get("/one-on-ones/{record_id:int}", response_class=HTMLResponse)
 def record_page(request: Request, record_id: int, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
+    pagecache.cache_page(request, session, user, lambda: _people_of_record(session, record_id))
     record = service.get_record(session, user, record_id)
-    on_page = [*pagecache.member_names([record.member_id]), pagecache.user_of(record.created_by_id)]
-    pagecache.cache_page(request, session, user, on_page, reload=[record])
     today = coaching.today_in_japan(now)
     context = {
         "view": analysis_view(session, user, record),
@@ -253,8 +258,8 @@ def record_page(request: Request, record_id: int, session: SessionDep, user: Pag
 @router.get("/one-on-ones/{record_id:int}/analysis", response_class=HTMLResponse)
 def analysis_fragment(request: Request, record_id: int, session: SessionDep, user: PageUser) -> HTMLResponse:
     """The analysis panel alone, polled by the record page while the analysis runs."""
+    pagecache.cache_page(request, session, user, lambda: _people_of_record(session, record_id))
     record = service.get_record(session, user, record_id)
-    pagecache.cache_page(request, session, user, pagecache.member_names([record.member_id]), reload=[record])
     context = {"view": analysis_view(session, user, record), "poll_seconds": POLL_SECONDS}
     return render(request, "one_on_ones/_analysis.html", context)
 

@@ -47,7 +47,9 @@ LLM_DURATION = Histogram(
 LLM_TOKENS = Counter("llm_tokens", "LLM tokens used, by kind", ["kind"])
 LOGINS = Counter("logins", "Login attempts, by outcome (ok, failed, locked)", ["outcome"])
 PAGE_CACHE = Counter(
-    "page_cache", "Signed-in GET requests by what the page cache did (hit, stored, missed)", ["result"]
+    "page_cache",
+    "Signed-in GET requests by what the page cache did (hit, stored, missed), by route",
+    ["result", "route"],
 )
 
 UNMATCHED_ROUTE = "unmatched"  # requests that matched no route: one label, not one per probed URL

@@ -22,6 +22,7 @@ What keeps it safe:
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,8 @@ from sales_growth.ops import metrics
 from sales_growth.ops.cache import Cache, cache_of, invalidate_after_commit
 from sales_growth.ops.gate import maintenance_banner
 
+logger = logging.getLogger(__name__)
+
 _DECLARED = "page_cache"
 _EARLY = "page_cache_early"
 ORG = "org"  # who reports to whom, roles, people added or deactivated: every page's permission scope
@@ -60,19 +63,13 @@ def user_of(user_id: int) -> str:
 
 
 def cache_page(
-    request: Request,
-    session: Session,
-    viewer: User,
-    names: Iterable[str] | Callable[[], Iterable[str]],
-    *,
-    reload: Iterable[Any] = (),
+    request: Request, session: Session, viewer: User, names: Iterable[str] | Callable[[], Iterable[str]]
 ) -> None:
     """Let this response be cached under ``names`` (besides the viewer and the organisation); a callable is only
     called when the response can be cached.
 
-    Call it before the page reads what it shows; only who is on the page (a record's member, a manager's team) may
-    be read before, and ``reload`` names the rows read for that, which are read again when next used. Admins'
-    pages are not cached: they see everyone."""
+    Call it before the page reads what it shows; only who is on the page may be read before (a manager's team, a
+    record's member: see :func:`record_people`). Admins' pages are not cached: they see everyone."""
     state: dict[str, Any] = request.scope.setdefault("state", {})
     early: tuple[list[str], list[int]] | None = state.get(_EARLY)
     cache = cache_of(session)
@@ -80,8 +77,18 @@ def cache_page(
         return
     late = sorted(set(names() if callable(names) else names) - set(early[0]))
     state[_DECLARED] = (early[0] + late, early[1] + cache.versions(late))
-    for row in reload:
-        session.expire(row)
+
+
+def record_people(session: Session, record_id: int) -> list[int]:
+    """The member of a record and whoever wrote it (none when there is no such record), read before the page."""
+    row = session.execute(select(OneOnOne.member_id, OneOnOne.created_by_id).where(OneOnOne.id == record_id)).first()
+    return [] if row is None else [row.member_id, row.created_by_id]
+
+
+def plan_member(session: Session, plan_id: int) -> list[int]:
+    """The member of a plan (none when there is no such plan), read before the page."""
+    member = session.scalar(select(ActionPlan.member_id).where(ActionPlan.id == plan_id))
+    return [] if member is None else [member]
 
 
 def member_names(member_ids: Iterable[int], *, records: bool = True, plans: bool = True) -> list[str]:
@@ -113,24 +120,23 @@ class PageCacheMiddleware:
         if cache is None or not value or settings.page_cache_seconds <= 0 or "authorization" in request.headers:
             await self.app(scope, receive, send)
             return
-        hashed = tokens.hash_token(value)
-        now = get_now(request)
-        token = tokens.live_cached_entry(cache, hashed, TokenKind.SESSION, settings=settings, now=now)
-        if token is None:  # the database decides whether this session lives: no page is served or kept
+        try:
+            found = _lookup(request, cache, tokens.hash_token(value))
+        except Exception:  # a cache that cannot answer (Redis down) leaves the page to the database
+            logger.warning("page cache lookup failed", exc_info=True)
             await self.app(scope, receive, send)
             return
-        key = _key(request, hashed, now)
-        entry = cache.get(key)
-        if entry is not None and cache.versions(entry["deps"]) == entry["versions"]:
+        if found is None:  # the database decides whether this session lives: no page is served or kept
+            await self.app(scope, receive, send)
+            return
+        key, entry, user_id = found
+        if isinstance(entry, dict):
             # The access log and the metrics name the route and the person as for a rendered page.
             scope["route"] = _Route(entry["route"])
-            scope.setdefault("state", {})["user_id"] = token["user"]["id"]
-            metrics.PAGE_CACHE.labels("hit").inc()
+            scope.setdefault("state", {})["user_id"] = user_id
+            metrics.PAGE_CACHE.labels("hit", entry["route"]).inc()
             await _replay(entry, send)
             return
-        # Who the viewer is and who they see, read before the page reads anything (see cache_page).
-        early = [user_of(token["user"]["id"]), ORG]
-        scope.setdefault("state", {})[_EARLY] = (early, cache.versions(early))
         await self._render_and_keep(scope, receive, send, cache, key, settings.page_cache_seconds)
 
     async def _render_and_keep(
@@ -138,20 +144,50 @@ class PageCacheMiddleware:
     ) -> None:
         state: dict[str, Any] = scope.setdefault("state", {})
         start: Message | None = None
-        body: list[bytes] = []
+        body: list[bytes] | None = None  # only for a page that declared what it shows (never an event stream)
 
         async def keep(message: Message) -> None:
-            nonlocal start
+            nonlocal start, body
             if message["type"] == "http.response.start":
                 start = message
-            elif message["type"] == "http.response.body":
-                body.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    route = getattr(scope.get("route"), "path", None)
-                    _store(cache, key, ttl, state.get(_DECLARED), route, start, b"".join(body))
+                body = [] if state.get(_DECLARED) is not None and message["status"] == 200 else None
             await send(message)
+            if message["type"] != "http.response.body":
+                return
+            if body is not None:
+                body.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            route = getattr(scope.get("route"), "path", None)
+            if body is None:
+                metrics.PAGE_CACHE.labels("missed", route or metrics.UNMATCHED_ROUTE).inc()
+                return
+            try:
+                _store(cache, key, ttl, state[_DECLARED], route, start, b"".join(body))
+            except Exception:  # the page was sent; it is only not kept
+                logger.warning("page cache store failed", exc_info=True)
 
         await self.app(scope, receive, keep)
+
+
+def _lookup(request: Request, cache: Cache, hashed: str) -> tuple[str, dict[str, Any] | None, int] | None:
+    """(key, the stored page when still valid, the viewer's id), or None when the session must go to the database.
+
+    On a miss, the versions of who the viewer is and whom they see are read now, before the page reads anything
+    (see :func:`cache_page`)."""
+    settings = request.app.state.settings
+    now = get_now(request)
+    token = tokens.live_cached_entry(cache, hashed, TokenKind.SESSION, settings=settings, now=now)
+    if token is None:
+        return None
+    user_id: int = token["user"]["id"]
+    key = _key(request, hashed, now)
+    entry = cache.get(key)
+    if entry is not None and cache.versions(entry["deps"]) == entry["versions"]:
+        return key, entry, user_id
+    early = [user_of(user_id), ORG]
+    request.scope.setdefault("state", {})[_EARLY] = (early, cache.versions(early))
+    return key, None, user_id
 
 
 def _key(request: Request, hashed: str, now: datetime) -> str:
@@ -173,16 +209,16 @@ def _store(
     cache: Cache,
     key: str,
     ttl: float,
-    declared: tuple[list[str], list[int]] | None,
+    declared: tuple[list[str], list[int]],
     route: str | None,
     start: Message | None,
     body: bytes,
 ) -> None:
     headers = Headers(raw=start.get("headers", [])) if start is not None else Headers()
-    if declared is None or route is None or start is None or start["status"] != 200 or "set-cookie" in headers:
-        metrics.PAGE_CACHE.labels("missed").inc()
+    if route is None or start is None or "set-cookie" in headers:
+        metrics.PAGE_CACHE.labels("missed", route or metrics.UNMATCHED_ROUTE).inc()
         return
-    metrics.PAGE_CACHE.labels("stored").inc()
+    metrics.PAGE_CACHE.labels("stored", route).inc()
     kept = [[k, v] for k, v in headers.items() if k in ("content-type", "content-language", "vary")]
     deps, versions = declared
     entry = {"deps": deps, "versions": versions, "route": route, "headers": kept, "body": body.decode("utf-8")}
