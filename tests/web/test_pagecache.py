@@ -232,3 +232,24 @@ def test_a_failing_cache_never_breaks_a_page(cached_site: Site, monkeypatch: pyt
     status, body, statements = _get(cached_site, "A1", "/home")  # the lookup itself fails
     assert (status, statements > 0) == (200, True)
     assert body == expected
+
+
+def test_a_change_in_one_plan_refreshes_only_the_pages_showing_that_plan(cached_site: Site) -> None:
+    """The later record's page lists the open items of the earlier plan: a change there refreshes it; a change in
+    the later plan leaves the earlier record's and plan's pages cached."""
+    first_record, first_plan, first_item = _planned(cached_site)
+    second_record, second_plan, second_item = _planned(cached_site)
+    pages = [f"/one-on-ones/{first_record}", f"/action-plans/{first_plan}", f"/one-on-ones/{second_record}"]
+    for path in [*pages, f"/action-plans/{second_plan}"]:
+        _cached(cached_site, "A1", path)
+    form = {"status": "doing", "note": "見積を送った"}
+    assert cached_site.as_("A1").post(f"/action-items/{second_item}/progress", data=form).status_code == 303
+    assert _get(cached_site, "A1", f"/action-plans/{second_plan}")[2] > 0
+    assert _get(cached_site, "A1", f"/one-on-ones/{second_record}")[2] > 0
+    assert [_get(cached_site, "A1", path)[2] for path in pages[:2]] == [0, 0]
+    title = "前回の宿題を片付ける"
+    edit = {"title": title, "due_date": "2026-12-04", "success_metric": "完了する", "steps": "やる"}
+    assert cached_site.as_("A1").post(f"/action-items/{first_item}", data=edit).status_code == 303
+    for path in pages:
+        status, body, statements = _get(cached_site, "A1", path)
+        assert (status, statements > 0, title in body) == (200, True, True), path

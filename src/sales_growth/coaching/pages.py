@@ -109,9 +109,14 @@ def complete_dialogue(
 
 @router.get("/action-plans/{plan_id:int}", response_class=HTMLResponse)
 def plan_page(request: Request, plan_id: int, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
-    pagecache.cache_page(
-        request, session, user, lambda: pagecache.member_names(pagecache.plan_member(session, plan_id))
-    )
+
+    def shown() -> list[str]:  # the plan, and its member's records (the page names its record) and name
+        return [
+            pagecache.plan_of(plan_id),
+            *pagecache.member_names(pagecache.plan_member(session, plan_id), plans=False),
+        ]
+
+    pagecache.cache_page(request, session, user, shown)
     plan = service.get_plan(session, user, plan_id)
     record = records.get_record(session, user, plan.one_on_one_id)
     context = {

@@ -440,10 +440,9 @@ def is_overdue(item: ActionPlanItem, today: date) -> bool:
 # --- continuity: the previous plan's open items --------------------------------------------------------------------
 
 
-def previous_open_items(session: Session, record: OneOnOne) -> list[ActionPlanItem]:
-    """The items of the member's previous plan (the plan of their latest record before this one) that were still
-    open when this record was made: not done, or done only after it."""
-    previous = (
+def _previous_plan_id(record: OneOnOne) -> Select[int]:  # SQLAlchemy 2.1 spelling
+    """The member's previous plan: the plan of their latest record before this one."""
+    return (
         select(ActionPlan.id)
         .join(OneOnOne, OneOnOne.id == ActionPlan.one_on_one_id)
         .where(
@@ -452,8 +451,20 @@ def previous_open_items(session: Session, record: OneOnOne) -> list[ActionPlanIt
         )
         .order_by(OneOnOne.held_on.desc(), OneOnOne.id.desc())
         .limit(1)
-        .scalar_subquery()
     )
+
+
+def plans_on_record_page(session: Session, record: OneOnOne) -> list[int]:
+    """The ids of the plans a record's page shows: its own, and the previous one whose open items it lists."""
+    own = session.scalar(select(ActionPlan.id).where(ActionPlan.one_on_one_id == record.id))
+    previous = session.scalar(_previous_plan_id(record))
+    return [plan_id for plan_id in (own, previous) if plan_id is not None]
+
+
+def previous_open_items(session: Session, record: OneOnOne) -> list[ActionPlanItem]:
+    """The items of the member's previous plan (the plan of their latest record before this one) that were still
+    open when this record was made: not done, or done only after it."""
+    previous = _previous_plan_id(record).scalar_subquery()
     items = session.scalars(
         select(ActionPlanItem)
         .where(ActionPlanItem.plan_id == previous)

@@ -232,15 +232,19 @@ def analysis_view(session: Session, user: User, record: OneOnOne) -> AnalysisVie
 
 
 def _people_of_record(session: Session, record_id: int) -> list[str]:
-    """What a record's page shows besides itself: its member's records and plans, its author's name."""
+    """Who a record's page shows: its member (their records, which plans they have) and its author."""
     member_and_author = pagecache.record_people(session, record_id)
-    return [*pagecache.member_names(member_and_author[:1]), *map(pagecache.user_of, member_and_author[1:])]
+    names = pagecache.member_names(member_and_author[:1], plans=False)
+    return [*names, *map(pagecache.plan_set_of, member_and_author[:1]), *map(pagecache.user_of, member_and_author[1:])]
 
 
 @router.get("/one-on-ones/{record_id:int}", response_class=HTMLResponse)
 def record_page(request: Request, record_id: int, session: SessionDep, user: PageUser, now: NowDep) -> HTMLResponse:
     pagecache.cache_page(request, session, user, lambda: _people_of_record(session, record_id))
     record = service.get_record(session, user, record_id)
+    pagecache.cache_page(
+        request, session, user, lambda: map(pagecache.plan_of, coaching.plans_on_record_page(session, record))
+    )
     today = coaching.today_in_japan(now)
     context = {
         "view": analysis_view(session, user, record),

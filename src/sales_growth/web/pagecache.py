@@ -58,6 +58,16 @@ def plans_of(member_id: int) -> str:
     return f"plans:{member_id}"
 
 
+def plan_of(plan_id: int) -> str:
+    """One plan, its items and comments: the plan's page and the record pages showing it."""
+    return f"plan:{plan_id}"
+
+
+def plan_set_of(member_id: int) -> str:
+    """Which plans a member has (a plan made or deleted): which plan a record page shows."""
+    return f"plan-set:{member_id}"
+
+
 def user_of(user_id: int) -> str:
     return f"user:{user_id}"
 
@@ -75,8 +85,9 @@ def cache_page(
     cache = cache_of(session)
     if cache is None or early is None or early[0] != [user_of(viewer.id), ORG] or viewer.role == Role.ADMIN:
         return
-    late = sorted(set(names() if callable(names) else names) - set(early[0]))
-    state[_DECLARED] = (early[0] + late, early[1] + cache.versions(late))
+    declared = state.get(_DECLARED, early)  # a page may declare in steps: who is on it, then which plans
+    late = sorted(set(names() if callable(names) else names) - set(declared[0]))
+    state[_DECLARED] = (declared[0] + late, declared[1] + cache.versions(late))
 
 
 def record_people(session: Session, record_id: int) -> list[int]:
@@ -92,7 +103,7 @@ def plan_member(session: Session, plan_id: int) -> list[int]:
 
 
 def member_names(member_ids: Iterable[int], *, records: bool = True, plans: bool = True) -> list[str]:
-    """The counters of these members' records and/or plans, and of their names."""
+    """The counters of these members' records and/or all their plans, and of their names."""
     names = []
     for member_id in member_ids:
         names.append(user_of(member_id))
@@ -270,8 +281,12 @@ def _bump_written(session: Session, _context: Any) -> None:
         elif isinstance(obj, Rating | FindingCorrection):
             names.add(records_of(obj.member_id))
             names.add(plans_of(obj.member_id))
+            if isinstance(obj, Rating) and obj.plan_id is not None:
+                names.add(plan_of(obj.plan_id))
         elif isinstance(obj, ActionPlan):
-            names.add(plans_of(obj.member_id))
+            names.update((plans_of(obj.member_id), plan_of(obj.id)))
+            if obj in session.new or obj in session.deleted:
+                names.add(plan_set_of(obj.member_id))
         elif isinstance(obj, ActionPlanItem):
             plan_ids.add(obj.plan_id)
         elif isinstance(obj, ItemComment):
@@ -296,6 +311,7 @@ def _bump_linked(
     if plan_ids:
         members = session.scalars(select(ActionPlan.member_id).where(ActionPlan.id.in_(plan_ids)))
         names.update(plans_of(m) for m in members)
+        names.update(plan_of(p) for p in plan_ids)
     if dialogue_ids:
         members = session.scalars(select(Dialogue.member_id).where(Dialogue.id.in_(dialogue_ids)))
         names.update(records_of(m) for m in members)
