@@ -287,19 +287,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--spawn-rate", type=float, default=25, help="people arriving (logging in) per second")
-    parser.add_argument("--settle", type=float, default=10, help="seconds after the last arrival before measuring")
+    parser.add_argument(
+        "--settle", type=float, default=60, help="seconds after the last arrival before measuring (caches warm up)"
+    )
     parser.add_argument(
         "--sessions", action="store_true", help="everyone arrives with a session from earlier instead of logging in"
     )
-    parser.add_argument("--web-processes", type=int, default=None, help="default: 1 on sqlite, 2 on postgres")
+    parser.add_argument("--web-processes", type=int, default=2, help="serve --workers N (one per core)")
     parser.add_argument("--job-workers", type=int, default=2, help="sales-growth worker processes (postgres)")
     parser.add_argument("--locust-processes", type=int, default=1)
     parser.add_argument("--env", action="append", default=[], help="an extra NAME=VALUE for the app (tuning)")
     parser.add_argument("--per-route", action="store_true", help="also print each route's figures")
     parser.add_argument("--json", type=Path, help="write the results to this file")
     args = parser.parse_args()
-    if args.web_processes is None:
-        args.web_processes = 2 if args.config == "postgres" else 1
     print(
         f"{args.config}: {args.users} people, {args.seconds} s at full load, {args.runs} runs, "
         f"{args.web_processes} web process(es), nproc {os.cpu_count()}, load {os.getloadavg()[0]:.2f}",

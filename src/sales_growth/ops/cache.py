@@ -190,6 +190,10 @@ def make_cache(redis_url: str | None, data_dir: Path | None = None) -> Cache:
     """The process's cache: one per Redis URL; else the one in-memory cache of the data folder, shared by the app,
     its embedded worker and the command line, with its versions in the folder's ``cache-versions.db`` so that
     other processes on the host (``serve --workers 2``, ``sales-growth worker``) see what this one invalidates."""
+    # Every process that writes with a cache (the app, the workers, the command line) must bump the counters of the
+    # pages it changes: importing the page cache registers its flush listener.
+    import sales_growth.web.pagecache  # noqa: F401
+
     if redis_url:
         from redis import Redis
 

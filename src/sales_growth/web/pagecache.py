@@ -1,8 +1,9 @@
 """Cached pages: a signed-in person's GET pages served again without the database while what they show is unchanged.
 
 A page opts in by naming, as it begins, the data it shows (:func:`cache_page`): per member, their ``records``
-(records, analyses, dialogues, feedback) and their ``plans`` (plans, items, comments), and the people on it
-(``user``). The names are version counters of :mod:`sales_growth.ops.cache`; their values are read at that moment,
+(records, analyses, dialogues, feedback), all their ``plans`` (plans, items, comments) or one ``plan`` and which
+plans they have (``plan-set``), and the people on it (``user``); ``org`` (reporting lines, roles, names) is under
+every page. The names are version counters of :mod:`sales_growth.ops.cache`; their values are read at that moment,
 before the page's own queries, and stored with the rendered page. Every write bumps the counters of what it
 touched once its transaction commits (:func:`_bump_written`, on every flush of a session with a cache; the
 analysis jobs' direct updates bump in :mod:`sales_growth.one_on_ones.analyses`). A later request is served from
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 _DECLARED = "page_cache"
 _EARLY = "page_cache_early"
-ORG = "org"  # who reports to whom, roles, people added or deactivated: every page's permission scope
+ORG = "org"  # who reports to whom, roles, names, people added or deactivated: every page's scope and names
 
 
 def records_of(member_id: int) -> str:
