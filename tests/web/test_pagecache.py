@@ -232,6 +232,15 @@ def test_a_failing_cache_never_breaks_a_page(cached_site: Site, monkeypatch: pyt
     status, body, statements = _get(cached_site, "A1", "/home")  # the lookup itself fails
     assert (status, statements > 0) == (200, True)
     assert body == expected
+    calls = iter([True, False])  # the lookup's read works, the page's own declaration fails
+
+    def once(names: list[str]) -> list[int]:
+        if next(calls, False):
+            return [0] * len(names)
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(cache, "versions", once)
+    assert _get(cached_site, "A1", "/home?tab=later")[0] == 200
 
 
 def test_a_change_in_one_plan_refreshes_only_the_pages_showing_that_plan(cached_site: Site) -> None:

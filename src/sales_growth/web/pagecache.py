@@ -88,7 +88,12 @@ def cache_page(
         return
     declared = state.get(_DECLARED, early)  # a page may declare in steps: who is on it, then which plans
     late = sorted(set(names() if callable(names) else names) - set(declared[0]))
-    state[_DECLARED] = (declared[0] + late, declared[1] + cache.versions(late))
+    try:
+        state[_DECLARED] = (declared[0] + late, declared[1] + cache.versions(late))
+    except Exception:  # a cache that cannot answer: the page is rendered, only not kept
+        logger.warning("page cache versions unavailable", exc_info=True)
+        state.pop(_DECLARED, None)
+        state.pop(_EARLY, None)
 
 
 def record_people(session: Session, record_id: int) -> list[int]:
