@@ -185,7 +185,8 @@ def get_analysis(request: Request, record_id: int, session: SessionDep, user: Cu
     """最新の分析の状態と結果: ``{status: queued|running|succeeded|failed, stage, progress, result?, error?}``。"""
 
     def shown() -> list[str]:
-        return pagecache.member_names(pagecache.record_people(session, record_id)[:1], plans=False)
+        people = pagecache.record_people(session, record_id)
+        return pagecache.member_names([people[0]] if people else [], plans=False)
 
     pagecache.cache_page(request, session, user, shown)
     record = service.get_record(session, user, record_id)

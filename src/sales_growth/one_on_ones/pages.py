@@ -233,9 +233,11 @@ def analysis_view(session: Session, user: User, record: OneOnOne) -> AnalysisVie
 
 def _people_of_record(session: Session, record_id: int) -> list[str]:
     """Who a record's page shows: its member (their records, which plans they have) and its author."""
-    member_and_author = pagecache.record_people(session, record_id)
-    names = pagecache.member_names(member_and_author[:1], plans=False)
-    return [*names, *map(pagecache.plan_set_of, member_and_author[:1]), *map(pagecache.user_of, member_and_author[1:])]
+    people = pagecache.record_people(session, record_id)
+    if people is None:
+        return []
+    member, author = people
+    return [*pagecache.member_names([member], plans=False), pagecache.plan_set_of(member), pagecache.user_of(author)]
 
 
 @router.get("/one-on-ones/{record_id:int}", response_class=HTMLResponse)

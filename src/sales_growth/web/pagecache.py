@@ -96,10 +96,10 @@ def cache_page(
         state.pop(_EARLY, None)
 
 
-def record_people(session: Session, record_id: int) -> list[int]:
-    """The member of a record and whoever wrote it (none when there is no such record), read before the page."""
+def record_people(session: Session, record_id: int) -> tuple[int, int] | None:
+    """(member, author) of a record (None when there is no such record), read before the page."""
     row = session.execute(select(OneOnOne.member_id, OneOnOne.created_by_id).where(OneOnOne.id == record_id)).first()
-    return [] if row is None else [row.member_id, row.created_by_id]
+    return None if row is None else (row.member_id, row.created_by_id)
 
 
 def plan_member(session: Session, plan_id: int) -> list[int]:
