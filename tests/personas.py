@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -62,6 +63,18 @@ def personas(db_session: Session, settings: Settings) -> Personas:
 def make_app(settings: Settings) -> FastAPI:
     """The app without its embedded worker (account tests queue no jobs)."""
     return create_app(settings.model_copy(update={"embedded_worker": False}))
+
+
+@contextmanager
+def cached_app(settings: Settings, redis_url: str | None) -> Iterator[FastAPI]:
+    """The app with its caches on (the per-process one, or Redis at ``redis_url``), empty before and after. The
+    maintenance status is held for the whole test: its periodic re-read would count as a request's query."""
+    app = make_app(settings.model_copy(update={"redis_url": redis_url, "maintenance_cache_seconds": 3600.0}))
+    app.state.cache.clear()
+    try:
+        yield app
+    finally:
+        app.state.cache.clear()
 
 
 @pytest.fixture

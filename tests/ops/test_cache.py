@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sales_growth.ops.cache import Cache, MemoryCache, RedisCache, SharedVersions, make_cache
 from sales_growth.settings import Settings
 from tests.factories import make_user
-from tests.personas import Personas, make_app
+from tests.personas import Personas, cached_app
 from tests.web.browsing import counted_queries
 
 RECORD = "新人：予算の確認を忘れてしまいました。\n課長：次は聞こう。\n"
@@ -96,12 +96,8 @@ def test_two_processes_on_redis_see_each_others_writes(redis_url: str) -> None:
 def cached_api(request: pytest.FixtureRequest, settings: Settings) -> Iterator[TestClient]:
     """The app with its caches on (the per-process one, or Redis)."""
     redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    # The maintenance status is held for the whole test: its periodic re-read would count as the session's query.
-    app = make_app(settings.model_copy(update={"redis_url": redis_url, "maintenance_cache_seconds": 3600.0}))
-    app.state.cache.clear()
-    with TestClient(app) as client:
+    with cached_app(settings, redis_url) as app, TestClient(app) as client:
         yield client
-    app.state.cache.clear()
 
 
 def _me(api: TestClient, personas: Personas, who: str) -> tuple[int, int]:

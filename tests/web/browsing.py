@@ -126,12 +126,20 @@ def assert_no_inline_code(html: str) -> None:
     assert not re.search(r"\son[a-z]+=", html, re.IGNORECASE), "inline event handler"
 
 
+@contextmanager
+def browsing(app: FastAPI, session: Session, settings: Settings, personas: Personas) -> Iterator[Site]:
+    """``app`` with its lifespan running and the personas ready to browse it; their browsers closed after."""
+    with TestClient(app):
+        made = Site(app, session, settings, personas)
+        try:
+            yield made
+        finally:
+            for browser in made.browsers.values():
+                browser.client.close()
+
+
 @pytest.fixture
 def site(settings: Settings, db_session: Session, personas: Personas) -> Iterator[Site]:
     """The app (its lifespan running, no embedded worker) with the personas, ready to browse."""
-    app = make_app(settings)
-    with TestClient(app):
-        made = Site(app, db_session, settings, personas)
+    with browsing(make_app(settings), db_session, settings, personas) as made:
         yield made
-        for browser in made.browsers.values():
-            browser.client.close()

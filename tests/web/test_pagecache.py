@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,8 +17,8 @@ from sales_growth.coaching.models import ActionPlanItem
 from sales_growth.db import transaction
 from sales_growth.settings import Settings
 from tests.coaching.flows import FLOW
-from tests.personas import Personas, make_app
-from tests.web.browsing import Site, counted_queries
+from tests.personas import Personas, cached_app
+from tests.web.browsing import Site, browsing, counted_queries
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -27,15 +26,8 @@ def cached_site(
     request: pytest.FixtureRequest, settings: Settings, db_session: Session, personas: Personas
 ) -> Iterator[Site]:
     redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    # The maintenance status is held for the whole test: its periodic re-read would count as a query.
-    app = make_app(settings.model_copy(update={"redis_url": redis_url, "maintenance_cache_seconds": 3600.0}))
-    app.state.cache.clear()
-    with TestClient(app):
-        made = Site(app, db_session, settings, personas)
+    with cached_app(settings, redis_url) as app, browsing(app, db_session, settings, personas) as made:
         yield made
-        for browser in made.browsers.values():
-            browser.client.close()
-    app.state.cache.clear()
 
 
 def _get(site: Site, who: str, path: str) -> tuple[int, str, int]:
