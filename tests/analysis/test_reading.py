@@ -111,3 +111,70 @@ def test_every_utterance_is_an_exact_slice_of_the_input(text: str) -> None:
     for utterance in transcript.utterances:
         assert transcript.source[utterance.start : utterance.end] == utterance.text
         assert utterance.text.strip()
+
+
+@pytest.mark.parametrize(
+    ("header", "manager", "junior"),
+    [
+        # Entries with ＝, a role after the name and a description with a space in it: the words next to one
+        # entry must not leak into the next (「部長）　岡田」 does not make 岡田 a manager).
+        ("営業部 1on1\n部長＝木下（第二営業部 部長）　森＝森 花子（第二営業部 1年目）\n", "部長", "森"),
+        ("記録\n石井＝法人営業課マネージャー　原＝同課 新人（10月入社）\n", "石井", "原"),
+        ("メモ\n吉田＝法人課 課長／松本＝同課 新人（入社半年）\n", "吉田", "松本"),
+        # A legend line of its own, A/B with a bracketed description, and bracketed keys.
+        ("面談ログ\nA：西田（販売課 課長）　B：北村（販売課 2年目）\n", "A", "B"),
+        ("面談ログ\n[課長]＝東（販売部 課長）　[北村]＝北村（同 1年目）\n", "課長", "北村"),
+    ],
+)
+def test_participants_lines_place_each_speaker(header: str, manager: str, junior: str) -> None:
+    talk = (
+        f"{manager}：今週の訪問、どうだった？\n{junior}：はい、三件回れました。\n"
+        f"{manager}：いいね。次は見積まで進めよう。\n{junior}：わかりました。\n"
+    )
+    if manager.startswith("["):
+        talk = talk.replace(f"{manager}：", f"{manager} ").replace(f"{junior}：", f"{junior} ")
+    transcript = read_transcript(header + "\n" + talk)
+    assert transcript.roles[manager.strip("[]")] == "manager"
+    assert transcript.roles[junior.strip("[]")] == "junior"
+    assert all(u.speaker in {manager.strip("[]"), junior.strip("[]")} for u in transcript.utterances)
+
+
+def test_a_trainer_is_placed_with_the_manager_and_an_observer_is_not_judged() -> None:
+    text = (
+        "1on1メモ\n参加：岡課長／杉山（3年目・OJT担当）／平田（1年目）／今村（2年目・同席）\n\n"
+        "岡：じゃあ始めよう。平田、今週はどうだった？\n平田：はい、新規で二件訪問しました。\n"
+        "杉山：二件とも事前に資料を読み込んでいたのは良かったよ。\n今村：横で聞いていました。\n"
+        "岡：次は見積まで行こう。\n平田：わかりました。\n"
+    )
+    roles = read_transcript(text).roles
+    assert roles == {"岡": "manager", "平田": "junior", "杉山": "manager", "今村": "other"}
+
+
+def test_a_chat_export_with_time_stamps_is_read_by_speaker() -> None:
+    text = (
+        "# 1on1 チャットログ　森＝営業課 課長／泉＝同課 2年目\n\n"
+        "[09:02] 森＞ おはよう。先週の商談、どうだった？\n"
+        "[09:03] 泉＞ おはようございます！見積は出せました。\n"
+        "09:05 森： よかった。次回は決裁者も聞こう。\n"
+    )
+    transcript = read_transcript(text)
+    assert [(u.speaker, u.role) for u in transcript.utterances] == [
+        ("森", "manager"),
+        ("泉", "junior"),
+        ("森", "manager"),
+    ]
+    assert transcript.utterances[1].text == "おはようございます！見積は出せました。"
+
+
+def test_names_alone_are_placed_by_who_asks_and_who_answers_politely() -> None:
+    text = (
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\n<v 平野 誠>じゃあ始めよう。丸山工業さんの件、どうなった？</v>\n\n"
+        "2\n00:00:05.000 --> 00:00:09.000\n<v 坂本 由紀>はい、昨日お電話して、納期は来月末で大丈夫だそうです。</v>\n\n"
+        "3\n00:00:10.000 --> 00:00:13.000\n<v 平野 誠>よかった。先方の担当は誰だっけ？</v>\n\n"
+        "4\n00:00:14.000 --> 00:00:17.000\n"
+        "<v 坂本 由紀>購買の石田さんです。すみません、まだ決裁者は聞けていません。</v>\n\n"
+        "5\n00:00:18.000 --> 00:00:21.000\n<v 平野 誠>次はそこを聞いてほしい。できそう？</v>\n\n"
+        "6\n00:00:22.000 --> 00:00:24.000\n<v 坂本 由紀>はい、やってみます。</v>\n"
+    )
+    roles = read_transcript(text, filename="talk.vtt").roles
+    assert roles == {"平野 誠": "manager", "坂本 由紀": "junior"}

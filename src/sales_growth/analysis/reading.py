@@ -60,7 +60,22 @@ JUNIOR_WORDS = (
     "新卒",
     "研修生",
 )
-OTHER_WORDS = ("カウンセラー", "counselor", "client", "相談者", "司会", "顧客", "お客様", "客")
+OTHER_WORDS = (
+    "カウンセラー",
+    "counselor",
+    "client",
+    "相談者",
+    "司会",
+    "顧客",
+    "お客様",
+    "客",
+    "同席",
+    "オブザーバー",
+    "見学",
+)
+# Someone who trains the junior gives feedback as a manager does, though they may be only a year or two ahead
+# (「藤井（2年目・OJT担当）」): these words win over a junior's.
+MENTOR_WORDS = ("OJT担当", "OJTトレーナー", "指導担当", "教育担当", "育成担当", "指導役", "教育係")
 
 _LABEL = (
     r"(?P<label>[^\s:：「」『』、。()（）【】＜＞<>〈〉]{1,16}?(?:[ 　][^\s:：「」『』、。()（）【】＜＞<>〈〉]{1,8})?)"
@@ -74,11 +89,25 @@ TIMESTAMP = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{3}\s*-->\s*")
 CUE_NUMBER = re.compile(r"^\s*\d+\s*$")
 BULLET = re.compile(r"^[ 　]*(?:[-*+・●○◯■□◆◇▶▷★☆※→>#]+|\d+[.)．、]|[①-⑳])[ 　]*")
 METADATA = re.compile(
-    r"^[ 　]*(?:日時|日付|日程|実施日|面談日|時間|場所|参加者|出席者?|記録者?|記入者|記|作成者?|面談者|対象者?"
+    r"^[ 　]*(?:日時|日付|日程|実施日|面談日|時間|場所|参加者?|同席者?|出席者?|記録者?|記入者|記|作成者?|面談者|対象者?"
     r"|テーマ|議題|案件|前回|形式|件名|宛先|所属|部署)[ 　]*[:：]"
 )
 DATE_HINT = re.compile(r"\d{4}[/年.-]\d{1,2}|\d{1,2}/\d{1,2}|\d{1,2}月\d{1,2}日")
 LEGEND = re.compile(r"(?P<key>[A-ZＡ-Ｚa-z])[ 　]*[=＝:：][ 　]*(?P<who>[^、,，/／\s)）]+)")
+# One entry of a participants line: 「岡田＝岡田 真由（学校営業部 1年目）」「A：上野（課長）」「藤田（ISリーダー）」.
+_ENTRY = re.compile(
+    r"^[ 　]*(?P<key>[^\s＝=：:（()）]{1,12}?)[ 　]*(?:[（(](?P<paren>[^）)]*)[）)])?"
+    r"[ 　]*(?:[＝=：:][ 　]*(?P<desc>.*))?$"
+)
+_ENTRY_BREAKS = frozenset("／/、，,　\n\t|×")
+_OBSERVERS = re.compile(r"(?:同席|オブザーバー|見学)者?[ 　]*[:：][ 　]*(?P<names>[^）)\n]+)")
+# A line that introduces two speakers at once: 「A：上野（課長）　B：佐野（1年目）」「石橋＝マネージャー／早川＝新人」.
+_LEGEND_LINE = re.compile(
+    r"^[ 　]*[^\s：:＝=「」]{1,12}[ 　]*[：:＝=][^：:＝=「」。\n]{1,40}"
+    r"[　／/、,|][ 　]*[^\s：:＝=「」]{1,12}[ 　]*[：:＝=]"
+)
+# A chat export's time stamp before the speaker: 「[16:02] 林＞ …」「17:01 上田：…」.
+CHAT_TIME = re.compile(r"^[ 　]*[\[［(（]?\d{1,2}:\d{2}(?::\d{2})?[\]］)）]?[ 　]+")
 _TRAILING_HONORIFIC = re.compile(r"(?:さん|くん|君|様|氏)$")
 
 
@@ -156,13 +185,16 @@ def _read_plain(text: str) -> list[_Line]:
         raw = text[start:end]
         if not raw.strip() or _is_metadata(raw):
             continue
+        offset = start
+        if stamp := CHAT_TIME.match(raw):
+            offset, raw = start + stamp.end(), raw[stamp.end() :]
         # Bulleted and heading lines are memo text even when they hold a colon ("・次回までに：…").
         match = None if BULLET.match(raw) else SPEAKER_LINE.match(raw) or QUOTE_LINE.match(raw)
         label = (match.group("bracket") if match and "bracket" in match.groupdict() else None) if match else None
         label = label or (match.group("label") if match else None)
         if match and label and _plausible_label(label, raw):
-            text_start = start + match.start("text")
-            text_end = start + match.end("text")
+            text_start = offset + match.start("text")
+            text_end = offset + match.end("text")
             lines.append(_Line(_clean_label(label), *_strip_span(text, text_start, text_end)))
             continue
         lines.extend(_memo_line(text, start, end))
@@ -196,6 +228,8 @@ def _memo_line(text: str, start: int, end: int) -> list[_Line]:
 def _is_metadata(raw: str) -> bool:
     stripped = raw.strip()
     if METADATA.match(stripped) or stripped.startswith(("WEBVTT", "NOTE", "※")):
+        return True
+    if _LEGEND_LINE.match(stripped) and "。" not in stripped and len(stripped) < 90:
         return True
     return bool(DATE_HINT.search(stripped) and "1on1" in stripped.lower() and len(stripped) < 90)
 
@@ -285,11 +319,14 @@ def _infer_roles(lines: list[_Line], header: str, text: str) -> dict[str, Role]:
     if not counts:
         return {}
     legend = {m.group("key"): m.group("who") for m in LEGEND.finditer(header)}
+    entries = _participants(header)
     roles: dict[str, Role] = {}
     for speaker in counts:
-        # The label's own words decide first ("課長：…"), then a legend ("A=佐藤課長"), then the header.
+        # The label's own words decide first ("課長：…"), then a legend ("A=佐藤課長"), then the participants
+        # line ("岡田＝岡田 真由（1年目）"), then whatever the header says next to the name.
         roles[speaker] = "unknown"
-        for described in (speaker, legend.get(speaker, ""), _header_mention(header, speaker)):
+        entry = entries.get(speaker) or entries.get(_name_of(speaker), "")
+        for described in (speaker, entry, legend.get(speaker, ""), _header_mention(header, speaker)):
             if described and (role := _role_from_words(described)) != "unknown":
                 roles[speaker] = role
                 break
@@ -297,9 +334,47 @@ def _infer_roles(lines: list[_Line], header: str, text: str) -> dict[str, Role]:
     return roles
 
 
+def _name_of(speaker: str) -> str:
+    """A label's family name: ``佐藤 真由`` → ``佐藤``, ``林さん`` → ``林``."""
+    return _TRAILING_HONORIFIC.sub("", speaker.split(" ", maxsplit=1)[0].split("　", maxsplit=1)[0])
+
+
+def _participants(header: str) -> dict[str, str]:
+    """Who is who, from the header's entries (``部長＝村上（部長）　岡田＝岡田 真由（1年目）``, ``A：上野（課長）``,
+    ``参加：野口課長／藤井（2年目）``) and its observers (``同席：大橋``): each key with its description."""
+    found: dict[str, str] = {}
+    for part in _header_parts(header):
+        match = _ENTRY.match(METADATA.sub("", part, count=1))
+        if match and (match.group("paren") is not None or match.group("desc")):
+            described = " ".join(filter(None, (match.group("paren"), match.group("desc"))))
+            found.setdefault(match.group("key").strip("[]［］【】<>＜＞"), described)
+    for match in _OBSERVERS.finditer(header):
+        for name in re.split(r"[、,，／/・ 　]+", match.group("names")):
+            if name:
+                found[_TRAILING_HONORIFIC.sub("", name)] = "同席"
+    return found
+
+
+def _header_parts(header: str) -> list[str]:
+    """The header cut at separators outside brackets (a description such as 「（営業部 1年目）」 stays whole)."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in header:
+        depth += char in "（(【["
+        depth -= char in "）)】]" and depth > 0
+        if depth == 0 and char in _ENTRY_BREAKS:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [part for part in parts if part.strip()]
+
+
 def _header_mention(header: str, speaker: str) -> str:
     """What the header says right after the speaker's name, e.g. ``佐藤（課長）`` → ``課長``."""
-    name = _TRAILING_HONORIFIC.sub("", speaker.split(" ", maxsplit=1)[0].split("　", maxsplit=1)[0])
+    name = _name_of(speaker)
     if not name or len(name) > 12:
         return ""
     found = []
@@ -315,6 +390,8 @@ def _role_from_words(described: str) -> Role:
     lowered = described.lower()
     if any(word.lower() in lowered for word in OTHER_WORDS):
         return "other"
+    if any(word in described for word in MENTOR_WORDS):
+        return "manager"
     if any(word in described for word in JUNIOR_WORDS):
         return "junior"
     if any(word in described for word in MANAGER_WORDS):
@@ -328,7 +405,14 @@ _FEEDBACK = re.compile(
 _DEFERENCE = re.compile(r"^(?:はい|すみません|ありがとうございます|承知|わかりました|了解です)")
 _SALES_CONTEXT = re.compile(
     r"(?:商談|訪問|提案|お客様|お客さん|顧客|受注|失注|成約|案件|アポ|見積|営業|契約|申込|申し込み|クロージング|ヒアリング"
-    r"|先方|面談|問い合わせ|見込み|担当の|売上|目標|数字|ご担当|お母様|お父様|施主|院長|先生)"
+    r"|先方|面談|問い合わせ|見込み|担当の|売上|目標|数字|ご担当|お母様|お父様|施主|院長|先生|納期|納品|発注|注文|取引"
+    r"|社長|出荷|請求)"
+)
+
+
+_ONE_ON_ONE = re.compile(r"1on1|１on１|1 on 1|ワンオンワン|1対1|面談", re.IGNORECASE)
+_POLITE_END = re.compile(
+    r"(?:です|ます|でした|ました|ません|ございます|でしょうか)(?:か|ね|よ|けど|が)?[。！？!?…」\s]*$"
 )
 
 
@@ -346,15 +430,28 @@ def _fill_from_conversation(roles: dict[str, Role], lines: list[_Line], text: st
             roles[other] = "junior" if roles[placed] == "manager" else "manager"
         _mark_others(roles, main)
         return
-    # From the way people talk alone, only a two-person sales conversation is taken for a 1on1.
-    two_people = len(main) == 2 and sum(counts[s] for s in main) >= 0.9 * sum(counts.values())
-    if not two_people or known != {"unknown"} or len(_SALES_CONTEXT.findall(text)) < 3:
+    # From the way people talk alone, only a two-person sales conversation is taken for a 1on1: one that says it
+    # is a 1on1, talks business, or has one person speaking plainly and the other politely, as a boss and a
+    # junior do (a counsellor and a client, or a meeting, are polite or plain alike).
+    present = sum(n for s, n in counts.items() if roles[s] != "other")
+    two_people = len(main) == 2 and sum(counts[s] for s in main) >= 0.9 * present
+    if not two_people or known != {"unknown"}:
         return
     score = {s: _manager_score(s, lines, text) for s in main}
     manager, junior = sorted(main, key=lambda s: score[s], reverse=True)
+    business = len(_SALES_CONTEXT.findall(text))
+    deference = _polite_share(junior, lines, text) - _polite_share(manager, lines, text)
+    if not (business >= 3 or _ONE_ON_ONE.search(text) or (business >= 1 and deference >= 0.4)):
+        return
     if score[manager] - score[junior] >= 3:
         roles[manager], roles[junior] = "manager", "junior"
         _mark_others(roles, main)
+
+
+def _polite_share(speaker: str, lines: list[_Line], text: str) -> float:
+    """The share of a speaker's turns that end in the polite form (です・ます)."""
+    turns = [text[line.start : line.end] for line in lines if line.speaker == speaker]
+    return sum(bool(_POLITE_END.search(turn)) for turn in turns) / max(1, len(turns))
 
 
 def _manager_score(speaker: str, lines: list[_Line], text: str) -> int:
