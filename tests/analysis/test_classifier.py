@@ -8,14 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sales_growth.analysis import features
 from sales_growth.analysis.classifier import (
     ClauseModel,
     Linear,
+    RuleTotals,
     SkillModel,
     classify,
     clause_scores,
     evidence_scores,
     load_model,
+    primary_features,
+    record_features,
 )
 from sales_growth.analysis.models import SKILL_IDS
 from sales_growth.analysis.reading import read_transcript
@@ -111,3 +115,50 @@ def test_evidence_scores_keep_each_clause_for_the_skills_it_is_mainly_about() ->
     assert kept[0, 1, 0] == 0.85
     assert kept[1, 0, 1] == 0.9
     assert kept[1, 1, 1] == 0.0
+
+
+def test_clause_features_carry_the_verdict_at_the_end_and_the_other_half_of_a_contrast() -> None:
+    text = "課長：どうだった？\n新人：課題は聞けたけど、予算は聞けませんでした。\n"
+    transcript = read_transcript(text)
+    views = features.views(transcript)
+    first, second = features.clause_features(transcript, views)[1:3]
+    assert [v.clause.evidence for v in views[1:3]] == ["課題は聞けたけど", "予算は聞けませんでした。"]
+    assert first["concessive"] == 1.0
+    assert "concessive" not in second
+    # The last words apart, by themselves and by who said them.
+    assert first["t0:けれど"] == 1.0
+    assert first["junior:t0:けれど"] == 1.0
+    assert second["pred:聞く"] == 1.0
+    assert second["t0:た"] == 1.0
+    # Each half sees how the other half judges: the shortfall after 「けど」, the success before it.
+    assert first["after:neg"] > 0
+    assert first["after:pos"] == 0
+    assert second["before:pos"] > 0
+
+
+def test_a_finding_sees_the_same_skill_judged_the_other_way() -> None:
+    scores = np.zeros((2, len(SKILL_IDS), 2))
+    scores[0, 0, 1], scores[1, 0, 0] = 0.9, 0.3  # a strong challenge and its faint echo as a strength
+    views = features.views(read_transcript("課長：どう？\n新人：はい。\n"))
+    rules = RuleTotals(scores={}, found=frozenset(), mentions={})
+    table = record_features(views * 2, scores, rules)
+    strength = table[(SKILL_IDS[0], "strength")]
+    assert strength["m1:strength"] == pytest.approx(0.3)
+    assert strength["o_m1:strength"] == pytest.approx(0.9)
+    assert strength["dom:strength"] == pytest.approx(0.25, abs=1e-3)
+
+
+def test_primary_features_share_talk_time_among_the_skills() -> None:
+    text = (
+        "課長：先週の商談は？\n新人：予算を聞けませんでした。決裁者もわかりません。\n"
+        "課長：次は必ず予算を聞こう。あと提案書の誤字が多かったね。\n"
+    )
+    transcript = read_transcript(text)
+    views = features.views(transcript)
+    model = load_model()
+    scores = clause_scores(model, features.clause_features(transcript, views))
+    rules = RuleTotals(scores={}, found=frozenset(), mentions={})
+    table = primary_features(views, scores, {}, rules)
+    for name in ("len_share", "topic_len_share", "turn_share"):
+        assert sum(row[name] for row in table.values()) == pytest.approx(1.0)
+    assert max(table, key=lambda s: table[s]["len_share"]) == "hearing"

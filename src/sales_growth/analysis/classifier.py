@@ -207,10 +207,11 @@ def record_features(views: Sequence[ClauseView], scores: Scores, rules: RuleTota
     for s, skill in enumerate(SKILL_IDS):
         for p, polarity in enumerate(POLARITIES):
             key = (skill, polarity)
+            best, opposite = float(ranked[0, s, p]), float(ranked[0, s, 1 - p])
             result[key] = {
                 f"pol:{polarity}": 1.0,
                 f"skill:{skill}:{polarity}": 1.0,
-                "m1": float(ranked[0, s, p]),
+                "m1": best,
                 "m2": float(ranked[1, s, p]),
                 "m3": float(ranked[2, s, p]),
                 "sum": min(float(totals[s, p]), 5.0) / 5.0,
@@ -220,6 +221,13 @@ def record_features(views: Sequence[ClauseView], scores: Scores, rules: RuleTota
                 "logn": math.log1p(count) / 5,
                 "rule": min(rules.scores.get(key, 0.0), 6.0) / 6.0,
                 "rule_found": float(key in rules.found),
+                # The same skill the other way: a challenge clause also scores a little as a strength, so a
+                # strength only as strong as the challenge beside it is often that challenge's echo.
+                f"m1:{polarity}": best,
+                f"o_m1:{polarity}": opposite,
+                f"dom:{polarity}": best / (best + opposite + 1e-6),
+                f"o_sum:{polarity}": min(float(totals[s, 1 - p]), 5.0) / 5.0,
+                f"o_rule:{polarity}": min(rules.scores.get((skill, POLARITIES[1 - p]), 0.0), 6.0) / 6.0,
             }
     return result
 
@@ -256,21 +264,36 @@ def primary_features(
         shares[name] = mass / total if total > 0 else np.zeros(len(SKILL_IDS))
     about = scores.sum(axis=(0, 2))
     evaluative = about.sum()
+    # Time spent: the same shares weighted by how long each clause is, and the share of turns that raise the skill.
+    length = np.array([len(view.clause.evidence) for view in views], dtype=float)[:, None]
+    spoken = {
+        "len_share": (challenge * length).sum(axis=0),
+        "topic_len_share": (scores.sum(axis=2) * length).sum(axis=0),
+    }
+    turns: dict[int, list[int]] = {}
+    for i, view in enumerate(views):
+        turns.setdefault(view.clause.utterance, []).append(i)
+    raised = sum((challenge[indices].max(axis=0) > 0.3 for indices in turns.values()), np.zeros(len(SKILL_IDS)))
+    spoken["turn_share"] = raised.astype(float)
     sums = challenge.sum(axis=0)
     best = challenge.max(axis=0) if count else np.zeros(len(SKILL_IDS))
     mention_total = max(1.0, sum(rules.mentions.values()))
     result: dict[SkillId, Features] = {}
     for s, skill in enumerate(SKILL_IDS):
         key: Key = (skill, "challenge")
-        result[skill] = {name: float(value[s]) for name, value in shares.items()} | {
-            "sum": math.log1p(float(sums[s])),
-            "max": float(best[s]),
-            "eval_share": float(about[s] / evaluative) if evaluative > 0 else 0.0,
-            "prob": probabilities.get(key, 0.0),
-            "strength": probabilities.get((skill, "strength"), 0.0),
-            "rule": min(rules.scores.get(key, 0.0), 6.0) / 6.0,
-            "rule_mention": rules.mentions.get(skill, 0.0) / mention_total,
-        }
+        result[skill] = (
+            {name: float(value[s]) for name, value in shares.items()}
+            | {name: float(value[s] / value.sum()) if value.sum() > 0 else 0.0 for name, value in spoken.items()}
+            | {
+                "sum": math.log1p(float(sums[s])),
+                "max": float(best[s]),
+                "eval_share": float(about[s] / evaluative) if evaluative > 0 else 0.0,
+                "prob": probabilities.get(key, 0.0),
+                "strength": probabilities.get((skill, "strength"), 0.0),
+                "rule": min(rules.scores.get(key, 0.0), 6.0) / 6.0,
+                "rule_mention": rules.mentions.get(skill, 0.0) / mention_total,
+            }
+        )
     return result
 
 

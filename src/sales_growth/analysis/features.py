@@ -50,8 +50,13 @@ def clause_features(transcript: Transcript, items: list[ClauseView]) -> list[Fea
     asked = [_turn_features(turn, "prev") | _turn_words(turn, "pw:") for turn in turns]
     answered = [_turn_features(turn, "next") | _turn_words(turn, "nw:") for turn in turns]
     result = []
-    for item in items:
+    for index, item in enumerate(items):
         features = _own_features(item, lexicon)
+        # The other half of a contrast in the same turn (「聞けたけど、決裁者は聞けてない」).
+        for name, other in (("before", index - 1), ("after", index + 1)):
+            if 0 <= other < len(items) and items[other].clause.utterance == item.clause.utterance:
+                features[f"{name}:pos"] = min(items[other].positive, 3.0)
+                features[f"{name}:neg"] = min(items[other].negative, 3.0)
         here = position[item.clause.utterance]
         if here > 0:
             features.update(asked[here - 1])
@@ -70,6 +75,14 @@ def _own_features(item: ClauseView, lexicon: rules.Lexicon) -> Features:
         features[f"w:{word}"] = 1.0
     for first, second in itertools.pairwise(words):
         features[f"b:{first}|{second}"] = 1.0
+    # Japanese puts the verdict at the end of a clause (「〜相談してくれたのも良かった」): its last words apart.
+    for place, word in enumerate(reversed(words[-3:])):
+        features[f"t{place}:{word}"] = 1.0
+        features[f"{clause.role}:t{place}:{word}"] = 1.0
+    content = [t.normalized for t in clause.tokens if t.pos[0] in _CONTENT_POS]
+    if content:
+        features[f"pred:{content[-1]}"] = 1.0
+        features[f"{clause.role}:pred:{content[-1]}"] = 1.0
     if len(clause.all_tokens) > len(clause.tokens):  # quoted speech: its words apart
         inside = {(t.begin, t.end) for t in clause.tokens}
         for token in clause.all_tokens:
@@ -102,6 +115,8 @@ def _own_features(item: ClauseView, lexicon: rules.Lexicon) -> Features:
         features["hearsay"] = 1.0
     if rules._DENIED.search(text) or rules._PERMISSION.search(text):
         features["denied"] = 1.0
+    if rules.ends_in_contrast(clause.evidence):
+        features["concessive"] = 1.0
     if len(clause.evidence) < 10:
         features["short"] = 1.0
     return features

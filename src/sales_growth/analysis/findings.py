@@ -400,6 +400,12 @@ def _clause_spans(text: str, masked: str) -> list[tuple[int, int]]:
     return [span for s, e in spans if (span := _trim(text, s, e))[1] - span[0] >= 2]
 
 
+def ends_in_contrast(text: str) -> bool:
+    """Whether a clause is the first half of a contrast (「聞けたけど」「少なくないが、」)."""
+    ends = [match.end() for match in _CLAUSE_BREAK.finditer(text)]
+    return bool(ends) and ends[-1] >= len(text.rstrip("、， "))
+
+
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and (text[start].isspace() or text[start] in "、，,・"):
         start += 1
