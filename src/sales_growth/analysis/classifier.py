@@ -325,14 +325,8 @@ def classify(transcript: Transcript) -> SkillReport:
         found=frozenset((f.skill, f.polarity) for f in findings.report(state).findings),
         mentions=dict(state.mentions),
     )
-    table = record_features(views, scores, rules)
-    probabilities = {key: model.record.probability(row) for key, row in table.items()}
+    probabilities, found, primary = decide(model, views, scores, rules)
     evidence = evidence_scores(scores)
-    found = {
-        key
-        for key, p in probabilities.items()
-        if p >= model.threshold and evidence[:, SKILL_IDS.index(key[0]), POLARITIES.index(key[1])].max() > SUPPORT
-    }
     result = [
         Finding(
             skill=skill,
@@ -343,8 +337,23 @@ def classify(transcript: Transcript) -> SkillReport:
         for skill, polarity in found
     ]
     result.sort(key=lambda f: (f.polarity != "challenge", -f.confidence, SKILL_IDS.index(f.skill)))
-    primary = choose_primary(model, views, scores, probabilities, rules, found)
     return SkillReport(findings=result, primary_challenge=primary)
+
+
+def decide(
+    model: SkillModel, views: Sequence[ClauseView], scores: Scores, rules: RuleTotals
+) -> tuple[dict[Key, float], set[Key], SkillId | None]:
+    """Each (skill, polarity)'s probability, the findings (probable enough, with a clause mainly about the skill
+    to show for it) and the primary challenge among them."""
+    table = record_features(views, scores, rules)
+    probabilities = {key: model.record.probability(row) for key, row in table.items()}
+    evidence = evidence_scores(scores)
+    found = {
+        key
+        for key, p in probabilities.items()
+        if p >= model.threshold and evidence[:, SKILL_IDS.index(key[0]), POLARITIES.index(key[1])].max() > SUPPORT
+    }
+    return probabilities, found, choose_primary(model, views, scores, probabilities, rules, found)
 
 
 # A finding needs a clause that is mainly about its skill and scores above SUPPORT: a clause whose topic is another
