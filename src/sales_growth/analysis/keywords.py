@@ -71,6 +71,9 @@ def _candidates(tokens: tuple[Token, ...], text: str) -> list[tuple[str, bool]]:
     return found
 
 
+# Words that only qualify a term (「ほとんど発言」「訪問件数自体」「岡部先生以外」): the term is what is between them.
+_LEADING = frozenset({"ほとんど", "そのまま", "普段", "毎月", "毎週", "毎日", "全部", "結局", "大体", "だいたい"})
+_TRAILING = frozenset({"自体", "以外", "全部", "全体", "同士", "次第", "ごと", "以上", "以下", "なし", "なり"})
 _STARTS = frozenset({"noun", "latin"})
 _JOINS = frozenset({"noun", "latin", "number", "suffix", "symbol"})
 _KATAKANA = re.compile(r"[ァ-ヴー]+")
@@ -112,8 +115,10 @@ def _is_latin(token: Token) -> bool:
 def _term(run: list[Token], text: str) -> tuple[str, bool]:
     while run and run[-1].surface in {"-", "・", "＆", "&"}:
         run = run[:-1]
-    while run and run[0].surface in _STOP:
+    while run and (run[0].surface in _STOP or run[0].surface in _LEADING):
         run = run[1:]
+    while len(run) > 1 and run[-1].surface in _TRAILING:
+        run = run[:-1]
     term = text[run[0].begin : run[-1].end] if run else ""
     is_proper = any(t.pos[1] == "固有名詞" for t in run) or term.endswith(_HONORIFIC)
     # A lone common word (確認, 資料) says little about this record; compounds and names say more.

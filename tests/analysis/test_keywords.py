@@ -1,0 +1,31 @@
+"""Key terms: compounds and names first, verbatim, without participants, fillers or qualifiers."""
+
+from __future__ import annotations
+
+from sales_growth.analysis.keywords import extract_keywords
+from sales_growth.analysis.reading import read_transcript
+
+TEXT = (
+    "課長：北辰精機さんの設備更新の件、どうだった？\n"
+    "新人：はい、えーと、北辰精機さんは設備更新の予算がまだ固まっていないそうです。\n"
+    "課長：そうか。設備更新の時期は聞けた？\n"
+    "新人：来年度と聞きました。ただ、訪問件数自体は今月少なくて、ほとんど北辰精機さんだけでした。\n"
+    "課長：北辰精機さん以外にも、設備更新の話がありそうな会社を回ろう。\n"
+)
+
+
+def test_compound_nouns_and_customer_names_come_first() -> None:
+    keywords = extract_keywords(read_transcript(TEXT))
+    assert set(keywords[:2]) == {"北辰精機さん", "設備更新"}
+
+
+def test_every_keyword_is_verbatim_and_no_participant_or_filler() -> None:
+    keywords = extract_keywords(read_transcript(TEXT))
+    assert all(k in TEXT for k in keywords)
+    assert not {"課長", "新人", "えーと", "今月"} & set(keywords)
+
+
+def test_qualifiers_at_the_edges_of_a_term_are_left_out() -> None:
+    keywords = extract_keywords(read_transcript(TEXT))
+    assert "訪問件数" in keywords
+    assert not [k for k in keywords if k.endswith(("自体", "以外")) or k.startswith("ほとんど")]
