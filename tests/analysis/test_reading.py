@@ -178,3 +178,31 @@ def test_names_alone_are_placed_by_who_asks_and_who_answers_politely() -> None:
     )
     roles = read_transcript(text, filename="talk.vtt").roles
     assert roles == {"平野 誠": "manager", "坂本 由紀": "junior"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # LINE WORKS: date and time before the speaker, and a first line that names the 1on1 and the date.
+        "トークルーム：森所長・泉（1on1）\n保存日時：2026/02/03 21:10\n\n"
+        "[2026/02/03 19:02] 森: 泉、今日の1on1は2026/02/03の振り返りから。商談どうだった？\n"
+        "[2026/02/03 19:04] 泉: お疲れさまです。見積は出せました。\n",
+        # A LINE export: time, speaker and text separated by tabs.
+        "[LINE] 森代理（1on1）とのトーク履歴\n保存日時：2026/02/03 21:10\n\n2026/02/03(火)\n"
+        "19:02\t森代理\t泉、今日の商談どうだった？\n19:04\t泉\tお疲れさまです。見積は出せました。\n",
+    ],
+)
+def test_chat_exports_keep_every_line_of_the_chat(text: str) -> None:
+    transcript = read_transcript(text)
+    spoken = [(u.role, u.text) for u in transcript.utterances if u.role in {"manager", "junior"}]
+    assert spoken[0][0] == "manager"
+    assert spoken[0][1].startswith("泉、今日")
+    assert spoken[1] == ("junior", "お疲れさまです。見積は出せました。")
+
+
+def test_a_junior_who_serves_customers_is_not_taken_for_a_customer() -> None:
+    text = (
+        "［面談記録］2026年1月20日　本店\n支配人：高田　　プランナー：坂井（入社1年目・接客担当）\n\n"
+        "支配人：先月の接客、どうだった？\nプランナー：はい、ご来館が8組でした。\n"
+    )
+    assert read_transcript(text).roles == {"支配人": "manager", "プランナー": "junior"}

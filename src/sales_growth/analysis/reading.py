@@ -43,6 +43,7 @@ MANAGER_WORDS = (
     "トレーナー",
     "先輩",
     "メンター",
+    "代理",
 )
 JUNIOR_WORDS = (
     "新人",
@@ -69,10 +70,9 @@ OTHER_WORDS = (
     "顧客",
     "お客様",
     "客",
-    "同席",
-    "オブザーバー",
-    "見学",
 )
+# Someone who sits in without being coached (「今井（3年目・同席）」): not judged, whatever else describes them.
+OBSERVER_WORDS = ("同席", "オブザーバー", "見学")
 # Someone who trains the junior gives feedback as a manager does, though they may be only a year or two ahead
 # (「藤井（2年目・OJT担当）」): these words win over a junior's.
 MENTOR_WORDS = ("OJT担当", "OJTトレーナー", "指導担当", "教育担当", "育成担当", "指導役", "教育係")
@@ -89,8 +89,8 @@ TIMESTAMP = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{3}\s*-->\s*")
 CUE_NUMBER = re.compile(r"^\s*\d+\s*$")
 BULLET = re.compile(r"^[ 　]*(?:[-*+・●○◯■□◆◇▶▷★☆※→>#]+|\d+[.)．、]|[①-⑳])[ 　]*")
 METADATA = re.compile(
-    r"^[ 　]*(?:日時|日付|日程|実施日|面談日|時間|場所|参加者?|同席者?|出席者?|記録者?|記入者|記|作成者?|面談者|対象者?"
-    r"|テーマ|議題|案件|前回|形式|件名|宛先|所属|部署)[ 　]*[:：]"
+    r"^[ 　]*(?:[^\s:：]{0,4}日時|日付|日程|実施日|面談日|時間|場所|参加者?|同席者?|出席者?|トークルーム"
+    r"|記録者?|記入者|記|作成者?|面談者|対象者?|テーマ|議題|案件|前回|形式|件名|宛先|所属|部署)[ 　]*[:：]"
 )
 DATE_HINT = re.compile(r"\d{4}[/年.-]\d{1,2}|\d{1,2}/\d{1,2}|\d{1,2}月\d{1,2}日")
 LEGEND = re.compile(r"(?P<key>[A-ZＡ-Ｚa-z])[ 　]*[=＝:：][ 　]*(?P<who>[^、,，/／\s)）]+)")
@@ -106,8 +106,14 @@ _LEGEND_LINE = re.compile(
     r"^[ 　]*[^\s：:＝=「」]{1,12}[ 　]*[：:＝=][^：:＝=「」。\n]{1,40}"
     r"[　／/、,|][ 　]*[^\s：:＝=「」]{1,12}[ 　]*[：:＝=]"
 )
+# The title line of a chat app's export: 「[LINE] 森（1on1）とのトーク履歴」「LINE WORKS トーク保存」.
+_EXPORT_TITLE = re.compile(r"トーク履歴|トーク保存|チャット(?:の)?(?:書き出し|エクスポート|ログ)")
 # A chat export's time stamp before the speaker: 「[16:02] 林＞ …」「17:01 上田：…」.
-CHAT_TIME = re.compile(r"^[ 　]*[\[［(（]?\d{1,2}:\d{2}(?::\d{2})?[\]］)）]?[ 　]+")
+CHAT_TIME = re.compile(
+    r"^[ 　]*[\[［(（]?(?:\d{4}[/.-]\d{1,2}[/.-]\d{1,2}[ 　T])?\d{1,2}:\d{2}(?::\d{2})?[\]］)）]?[ 　\t]+"
+)
+# A chat app's tab-separated export: 「18:02<TAB>木下<TAB>おつかれさま」.
+TAB_LINE = re.compile(r"^(?P<label>[^\t]{1,16})\t(?P<text>\S.*)$")
 _TRAILING_HONORIFIC = re.compile(r"(?:さん|くん|君|様|氏)$")
 
 
@@ -183,13 +189,17 @@ def _read_plain(text: str) -> list[_Line]:
     lines: list[_Line] = []
     for start, end in _line_spans(text):
         raw = text[start:end]
-        if not raw.strip() or _is_metadata(raw):
+        stamp = CHAT_TIME.match(raw)
+        # A chat line that mentions the date and the 1on1 is still a line of the chat.
+        if not raw.strip() or (not stamp and _is_metadata(raw)):
             continue
         offset = start
-        if stamp := CHAT_TIME.match(raw):
+        if stamp:
             offset, raw = start + stamp.end(), raw[stamp.end() :]
         # Bulleted and heading lines are memo text even when they hold a colon ("・次回までに：…").
         match = None if BULLET.match(raw) else SPEAKER_LINE.match(raw) or QUOTE_LINE.match(raw)
+        if stamp and (tabbed := TAB_LINE.match(raw)):
+            match = tabbed
         label = (match.group("bracket") if match and "bracket" in match.groupdict() else None) if match else None
         label = label or (match.group("label") if match else None)
         if match and label and _plausible_label(label, raw):
@@ -231,6 +241,8 @@ def _is_metadata(raw: str) -> bool:
         return True
     if _LEGEND_LINE.match(stripped) and "。" not in stripped and len(stripped) < 90:
         return True
+    if _EXPORT_TITLE.search(stripped) and len(stripped) < 90:
+        return True
     return bool(DATE_HINT.search(stripped) and "1on1" in stripped.lower() and len(stripped) < 90)
 
 
@@ -239,7 +251,7 @@ def _plausible_label(label: str, raw: str) -> bool:
     if label.strip().isdigit() or len(label) > 16:
         return False
     return not re.search(
-        r"(?:結論|ポイント|課題|目標|宿題|次回|背景|理由|内容|状況|結果|所感|振り返り|メモ|TODO|要点)$", label
+        r"(?:結論|ポイント|課題|目標|宿題|次回|背景|理由|内容|状況|結果|所感|振り返り|メモ|記録|TODO|要点)$", label
     )
 
 
@@ -387,8 +399,8 @@ def _header_mention(header: str, speaker: str) -> str:
 
 
 def _role_from_words(described: str) -> Role:
-    lowered = described.lower()
-    if any(word.lower() in lowered for word in OTHER_WORDS):
+    # A junior's or a manager's words win over a customer's (「入社1年目・新規接客担当」 is no customer).
+    if any(word in described for word in OBSERVER_WORDS):
         return "other"
     if any(word in described for word in MENTOR_WORDS):
         return "manager"
@@ -396,6 +408,9 @@ def _role_from_words(described: str) -> Role:
         return "junior"
     if any(word in described for word in MANAGER_WORDS):
         return "manager"
+    lowered = described.lower()
+    if any(word.lower() in lowered for word in OTHER_WORDS):
+        return "other"
     return "unknown"
 
 
