@@ -136,6 +136,9 @@ def _turn_features(turn: list[ClauseView], name: str) -> Features:
             features[key] = max(features.get(key, 0.0), weight)
         if item.clause.question:
             features[f"{name}:question"] = 1.0
-    features[f"{name}:pos"] = min(sum(i.positive for i in turn), 3.0)
-    features[f"{name}:neg"] = min(sum(i.negative for i in turn), 3.0)
+    if name == "next":
+        # How the reply judges tells how this turn went. How the turn before judged does not tell whether this one
+        # praises: 「準備はよくできていたよ」 after the junior owns up to a mistake is praise all the same.
+        features[f"{name}:pos"] = min(sum(i.positive for i in turn), 3.0)
+        features[f"{name}:neg"] = min(sum(i.negative for i in turn), 3.0)
     return features
