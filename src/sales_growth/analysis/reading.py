@@ -43,7 +43,6 @@ MANAGER_WORDS = (
     "トレーナー",
     "先輩",
     "メンター",
-    "代理",
 )
 JUNIOR_WORDS = (
     "新人",
@@ -406,7 +405,8 @@ def _role_from_words(described: str) -> Role:
         return "manager"
     if any(word in described for word in JUNIOR_WORDS):
         return "junior"
-    if any(word in described for word in MANAGER_WORDS):
+    # 「木下代理」 is how a 課長代理 is addressed; a 代理店 is a partner company.
+    if any(word in described for word in MANAGER_WORDS) or described.endswith("代理"):
         return "manager"
     lowered = described.lower()
     if any(word.lower() in lowered for word in OTHER_WORDS):
