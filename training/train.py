@@ -112,17 +112,9 @@ def _example(directory: Path, label: dict[str, object]) -> Example:
         views=items,
         features=clause_features(transcript, items),
         labels=clause_labels(text, items, quotes),
-        rules=_totals(state),
+        rules=RuleTotals.of(state),
         votes=state.votes,
         mentions=state.clause_mentions,
-    )
-
-
-def _totals(state: findings._State) -> RuleTotals:
-    return RuleTotals(
-        scores={k: t.score for k, t in state.tallies.items()},
-        found=frozenset((f.skill, f.polarity) for f in findings.report(state).findings),
-        mentions=dict(state.mentions),
     )
 
 
@@ -260,7 +252,7 @@ def passages(example: Example, scores: Scores, rng: random.Random) -> list[Passa
         primary = ranked[0][0] if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]) else None
         views = [example.views[i] for i in indices]
         state = findings.subtally(example.votes, example.mentions, example.views, indices)  # type: ignore[arg-type]
-        result.append(Passage(views, scores[indices], _totals(state), set().union(*labels), primary))
+        result.append(Passage(views, scores[indices], RuleTotals.of(state), set().union(*labels), primary))
     return result
 
 
@@ -315,7 +307,8 @@ def measure(
         found: set[Key] = set()
         primary: str | None = None
         if example.views:
-            _, found, primary = classifier.decide(model, example.views, scores[example.id], example.rules)
+            decision = classifier.decide(model, example.views, scores[example.id], example.rules)
+            found, primary = decision.found, decision.primary
         hits += len(found & example.gold)
         predicted += len(found)
         gold += len(example.gold)

@@ -26,6 +26,7 @@ from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -190,6 +191,15 @@ class RuleTotals:
     found: frozenset[Key]
     mentions: Mapping[SkillId, float]
 
+    @classmethod
+    def of(cls, state: findings._State) -> RuleTotals:
+        """The totals of the rules' walk over a record (or over a passage of it, :func:`findings.subtally`)."""
+        return cls(
+            scores={key: t.score for key, t in state.tallies.items()},
+            found=frozenset((f.skill, f.polarity) for f in findings.report(state).findings),
+            mentions=dict(state.mentions),
+        )
+
 
 def record_features(views: Sequence[ClauseView], scores: Scores, rules: RuleTotals) -> dict[Key, Features]:
     """The record-level features of each (skill, polarity)."""
@@ -320,29 +330,28 @@ def classify(transcript: Transcript) -> SkillReport:
         return SkillReport(findings=[], primary_challenge=None)
     model = load_model()
     scores = clause_scores(model, clause_features(transcript, views))
-    rules = RuleTotals(
-        scores={key: t.score for key, t in state.tallies.items()},
-        found=frozenset((f.skill, f.polarity) for f in findings.report(state).findings),
-        mentions=dict(state.mentions),
-    )
-    probabilities, found, primary = decide(model, views, scores, rules)
-    evidence = evidence_scores(scores)
+    decision = decide(model, views, scores, RuleTotals.of(state))
     result = [
         Finding(
             skill=skill,
             polarity=polarity,
-            evidence=_best_clause(views, evidence, (skill, polarity)),
-            confidence=round(probabilities[(skill, polarity)], 2),
+            evidence=_best_clause(views, decision.evidence, (skill, polarity)),
+            confidence=round(decision.probabilities[(skill, polarity)], 2),
         )
-        for skill, polarity in found
+        for skill, polarity in decision.found
     ]
     result.sort(key=lambda f: (f.polarity != "challenge", -f.confidence, SKILL_IDS.index(f.skill)))
-    return SkillReport(findings=result, primary_challenge=primary)
+    return SkillReport(findings=result, primary_challenge=decision.primary)
 
 
-def decide(
-    model: SkillModel, views: Sequence[ClauseView], scores: Scores, rules: RuleTotals
-) -> tuple[dict[Key, float], set[Key], SkillId | None]:
+class Decision(NamedTuple):
+    probabilities: dict[Key, float]  # each (skill, polarity)'s probability
+    found: set[Key]  # the findings
+    primary: SkillId | None
+    evidence: Scores  # the clause scores each finding takes its evidence from (:func:`evidence_scores`)
+
+
+def decide(model: SkillModel, views: Sequence[ClauseView], scores: Scores, rules: RuleTotals) -> Decision:
     """Each (skill, polarity)'s probability, the findings (probable enough, with a clause mainly about the skill
     to show for it) and the primary challenge among them."""
     table = record_features(views, scores, rules)
@@ -353,7 +362,8 @@ def decide(
         for key, p in probabilities.items()
         if p >= model.threshold and evidence[:, SKILL_IDS.index(key[0]), POLARITIES.index(key[1])].max() > SUPPORT
     }
-    return probabilities, found, choose_primary(model, views, scores, probabilities, rules, found)
+    primary = choose_primary(model, views, scores, probabilities, rules, found)
+    return Decision(probabilities, found, primary, evidence)
 
 
 # A finding needs a clause that is mainly about its skill and scores above SUPPORT: a clause whose topic is another

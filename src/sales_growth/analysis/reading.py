@@ -99,7 +99,7 @@ _ENTRY = re.compile(
     r"[ 　]*(?:[＝=：:][ 　]*(?P<desc>.*))?$"
 )
 _ENTRY_BREAKS = frozenset("／/、，,　\n\t|×")
-_OBSERVERS = re.compile(r"(?:同席|オブザーバー|見学)者?[ 　]*[:：][ 　]*(?P<names>[^）)\n]+)")
+_OBSERVERS = re.compile(rf"(?:{'|'.join(OBSERVER_WORDS)})者?[ 　]*[:：][ 　]*(?P<names>[^）)\n]+)")
 # A line that introduces two speakers at once: 「A：上野（課長）　B：佐野（1年目）」「石橋＝マネージャー／早川＝新人」.
 _LEGEND_LINE = re.compile(
     r"^[ 　]*[^\s：:＝=「」]{1,12}[ 　]*[：:＝=][^：:＝=「」。\n]{1,40}"
