@@ -136,6 +136,19 @@ def test_clause_features_carry_the_verdict_at_the_end_and_the_other_half_of_a_co
     assert second["before:pos"] > 0
 
 
+def test_words_of_one_meaning_share_their_synonym_group_feature() -> None:
+    """準備 and 用意, 不安 and 心配: a word the corpus never used meets the one it did through Sudachi's groups."""
+
+    def groups(text: str) -> set[str]:
+        transcript = read_transcript(f"課長：どうだった？\n新人：{text}\n")
+        row = features.clause_features(transcript, features.views(transcript))[-1]
+        return {name for name in row if name.startswith("g:")}
+
+    assert groups("資料の準備が足りませんでした。") & groups("資料の用意が足りませんでした。")
+    assert groups("正直、不安です。") & groups("正直、心配です。")
+    assert not groups("正直、不安です。") & groups("資料の準備が足りませんでした。")
+
+
 def test_a_finding_sees_the_same_skill_judged_the_other_way() -> None:
     scores = np.zeros((2, len(SKILL_IDS), 2))
     scores[0, 0, 1], scores[1, 0, 0] = 0.9, 0.3  # a strong challenge and its faint echo as a strength

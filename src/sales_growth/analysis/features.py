@@ -1,9 +1,9 @@
 """Clause features for the learned skill classifier.
 
 Each clause the rules may judge (see :mod:`sales_growth.analysis.findings`) becomes a sparse feature dict: its
-words (Sudachi normalised forms, quoted speech apart), the speaker's role, what the lexicon rules make of it (skill
-cues, praise and shortfall, negation, requests, hedges, hearsay) and its neighbours in the conversation (the
-question it answers, the reaction it gets).
+words (Sudachi normalised forms and synonym groups, quoted speech apart), the speaker's role, what the lexicon rules
+make of it (skill cues, praise and shortfall, negation, requests, hedges, hearsay) and its neighbours in the
+conversation (the question it answers, the reaction it gets).
 """
 
 from __future__ import annotations
@@ -80,6 +80,10 @@ def _own_features(item: ClauseView, lexicon: rules.Lexicon) -> Features:
         features[f"t{place}:{word}"] = 1.0
         features[f"{clause.role}:t{place}:{word}"] = 1.0
     content = [t.normalized for t in clause.tokens if t.pos[0] in _CONTENT_POS]
+    # A word's synonym groups meet the other words of the same meaning that the corpus never used.
+    for token in clause.tokens:
+        for group in token.synonyms:
+            features[f"g:{group}"] = 1.0
     if content:
         features[f"pred:{content[-1]}"] = 1.0
         features[f"{clause.role}:pred:{content[-1]}"] = 1.0

@@ -23,6 +23,7 @@ class Token:
     pos: tuple[str, ...]
     begin: int
     end: int
+    synonyms: tuple[int, ...] = ()  # Sudachi's synonym groups: 準備 and 用意, 不安 and 心配 share one
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +53,7 @@ def tokenize(text: str, *, mode: SplitMode = SplitMode.C) -> list[Token]:
             pos=tuple(m.part_of_speech()),
             begin=m.begin(),
             end=m.end(),
+            synonyms=tuple(m.synonym_group_ids()),
         )
         for m in morphemes
     ]
