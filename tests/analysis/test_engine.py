@@ -9,6 +9,9 @@ from hypothesis import strategies as st
 
 from sales_growth.analysis.engine import get_local_analyzer
 from sales_growth.analysis.evaluation import fold, plan_problems
+from sales_growth.analysis.keywords import extract_keywords
+from sales_growth.analysis.planner import NO_CUSTOMER, main_customer
+from sales_growth.analysis.reading import read_transcript
 
 RECORD = (
     "1on1　2026/11/02　鈴木（課長）／山本（入社1年目）\n"
@@ -70,3 +73,15 @@ def test_the_summary_has_three_to_six_sentences_even_for_a_record_without_findin
     summary = get_local_analyzer().analyze(text, session_date=date(2026, 11, 2)).summary
     assert 3 <= summary.count("。") <= 6
     assert len(summary) <= 400
+
+
+def test_the_plan_names_the_customer_and_not_a_colleague_called_politely() -> None:
+    """「スタッフさん」 is said of people; 「マルヤスさん」 is a company the dictionary does not know."""
+    staff = read_transcript(
+        "課長：スタッフさんの件は？\n新人：スタッフさんの手配は済みました。スタッフさんも喜んでいます。\n"
+    )
+    assert main_customer(staff, extract_keywords(staff)) == NO_CUSTOMER
+    company = read_transcript(
+        "課長：マルヤスさんの件は？\n新人：マルヤスさんに見積を出しました。マルヤスさんも前向きです。\n"
+    )
+    assert main_customer(company, extract_keywords(company)) == "マルヤス様"

@@ -16,7 +16,22 @@ TEXT = (
 
 def test_compound_nouns_and_customer_names_come_first() -> None:
     keywords = extract_keywords(read_transcript(TEXT))
-    assert set(keywords[:2]) == {"北辰精機さん", "設備更新"}
+    assert set(keywords[:2]) == {"北辰精機", "設備更新"}
+
+
+def test_a_company_called_by_a_short_name_is_the_name_its_full_form_contains() -> None:
+    """「ハルモニアさん」 most of the time, 「ハルモニアコスメ」 once: the term is ハルモニア, part of both, and the
+    short and the full form count together; お客様 keeps its honorific, a person weighs less than a company."""
+    text = (
+        "課長：ハルモニアコスメの件、その後どう？\n"
+        "新人：ハルモニアさんは来月の棚替えに合わせて検討したいそうです。お客様の声も集めてくれるそうで。\n"
+        "課長：ハルモニアさんの決裁は誰？\n"
+        "新人：ハルモニアさんでは小野さんが決めると聞きました。\n"
+    )
+    keywords = extract_keywords(read_transcript(text))
+    assert keywords[0] == "ハルモニア"
+    assert keywords.index("小野") > keywords.index("棚替え")
+    assert "お客" not in keywords
 
 
 def test_every_keyword_is_verbatim_and_no_participant_or_filler() -> None:

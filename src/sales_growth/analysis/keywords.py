@@ -2,7 +2,9 @@
 
 Sudachi's finest split is joined back into compounds (顧問＋税理士 → 顧問税理士), so the terms read as people write
 them. Proper nouns (companies, products, people with さん/様) weigh more than common nouns; generic words, numbers,
-dates and the participants' own names are left out. Every keyword is a verbatim substring of the record.
+dates and the participants' own names are left out. Names are given without their honorific (ハルモニアさん →
+ハルモニア), so that a company's short and full names (ハルモニアコスメ) meet. Every keyword is a verbatim substring of
+the record.
 """
 
 from __future__ import annotations
@@ -33,17 +35,23 @@ def extract_keywords(transcript: Transcript, *, limit: int = 10) -> list[str]:
     counts: Counter[str] = Counter()
     spread: dict[str, set[int]] = {}
     proper: set[str] = set()
+    people: set[str] = set()
+    written: Counter[str] = Counter()  # the longest form a term was written in (with its honorific)
     participants = {name for s in transcript.roles for name in _names(s)}
     for index, tokens in enumerate(transcript.tokens):
         text = transcript.utterances[index].text
         for term, is_proper in _candidates(tokens, text):
             if _core(term) in participants or not _acceptable(term):
                 continue
-            counts[term] += 1
-            spread.setdefault(term, set()).add(index)
+            name = _name(term)
+            counts[name] += 1
+            spread.setdefault(name, set()).add(index)
             if is_proper:
-                proper.add(term)
-    scored = {term: _score(term, n, len(spread[term]), term in proper) for term, n in counts.items()}
+                proper.add(name)
+            if _PERSON.fullmatch(term):
+                people.add(name)
+            written[name] = max(written[name], len(term))
+    scored = {t: _score(written[t], n, len(spread[t]), t in proper, t in people) for t, n in counts.items()}
     ranked = sorted(scored, key=lambda t: (-scored[t], t))
     return _dedupe(ranked, limit)
 
@@ -127,6 +135,13 @@ def _term(run: list[Token], text: str) -> tuple[str, bool]:
     return term, is_proper
 
 
+def _name(term: str) -> str:
+    """A company or a person without the honorific (ハルモニアさん → ハルモニア, which the full name ハルモニアコスメ
+    contains), so that the short and the full forms meet; お客様 and お子さん keep theirs."""
+    core = _core(term)
+    return core if len(core) >= 2 and core[0] not in "おご御" else term
+
+
 def _core(term: str) -> str:
     for suffix in _HONORIFIC:
         term = term.removesuffix(suffix)
@@ -149,10 +164,10 @@ def _acceptable(term: str) -> bool:
     return not re.search(r"[。、！？!?「」\s]", term)
 
 
-def _score(term: str, count: int, spread: int, proper: bool) -> float:
-    length_bonus = min(len(term), 8) / 4
+def _score(length: int, count: int, spread: int, proper: bool, person: bool) -> float:
+    length_bonus = min(length, 8) / 4
     weight = 1.6 if proper else 1.0
-    if _PERSON.fullmatch(term):
+    if person:
         weight = 0.7  # people matter, but the companies, products and topics say more about the record
     return (math.log1p(count) + 0.5 * math.log1p(spread)) * (1.0 + length_bonus) * weight
 

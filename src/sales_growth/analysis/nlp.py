@@ -57,3 +57,12 @@ def tokenize(text: str, *, mode: SplitMode = SplitMode.C) -> list[Token]:
         )
         for m in morphemes
     ]
+
+
+_lookup_lock = threading.Lock()
+
+
+def entries(surface: str) -> list[tuple[str, ...]]:
+    """The parts of speech of the dictionary's entries written exactly ``surface`` (none for an unknown word)."""
+    with _lookup_lock:  # the dictionary is shared; its lookups are not documented as thread-safe
+        return [tuple(m.part_of_speech()) for m in dictionary().lookup(surface)]

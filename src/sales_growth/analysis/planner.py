@@ -12,6 +12,7 @@ from importlib import resources
 
 from sales_growth.analysis.calendar import add_business_days
 from sales_growth.analysis.models import SKILL_IDS, ActionItem, SkillId, SkillReport
+from sales_growth.analysis.nlp import entries
 from sales_growth.analysis.transcript import Transcript
 
 MAX_ACTIONS = 6
@@ -74,7 +75,8 @@ def main_customer(transcript: Transcript, keywords: list[str]) -> str:
     """The customer the record talks about most: a company-like keyword, else a company name in the text."""
     for keyword in keywords:
         name = re.sub(r"(さん|様|さま)$", "", keyword)
-        if _CUSTOMER.fullmatch(name) or (keyword.endswith(("さん", "様")) and _looks_like_company(name)):
+        called = re.search(re.escape(name) + "(さん|様)", transcript.source)  # keywords drop the honorific
+        if _CUSTOMER.fullmatch(name) or (called and _looks_like_company(name) and not _common_word(name)):
             return name + "様"
     found: list[str] = _CUSTOMER.findall(transcript.source)
     if found:
@@ -85,6 +87,12 @@ def main_customer(transcript: Transcript, keywords: list[str]) -> str:
 def company_names(text: str) -> list[str]:
     """Company-like names in ``text`` in reading order (「青葉電機」「株式会社ミドリ」), as written."""
     return [match.group() for match in _CUSTOMER.finditer(text)]
+
+
+def _common_word(name: str) -> bool:
+    """スタッフさん, クリニックさん: an everyday word, said politely, is not a customer's name; a made-up company
+    name (マルヤス) is in no dictionary."""
+    return any(pos[1] == "普通名詞" for pos in entries(name))
 
 
 def _looks_like_company(name: str) -> bool:
