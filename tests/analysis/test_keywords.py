@@ -44,3 +44,15 @@ def test_qualifiers_at_the_edges_of_a_term_are_left_out() -> None:
     keywords = extract_keywords(read_transcript(TEXT))
     assert "訪問件数" in keywords
     assert not [k for k in keywords if k.endswith(("自体", "以外")) or k.startswith("ほとんど")]
+
+
+def test_a_short_everyday_word_counts_only_when_the_record_keeps_coming_back_to_it() -> None:
+    text = (
+        "課長：日報、最近どう？\n"
+        "新人：日報は毎日書いてますが、確認が遅れがちです。\n"
+        "課長：日報に商談の次の一手まで書いてほしいな。\n"
+        "新人：はい、日報の書き方を見直します。\n"
+    )
+    keywords = extract_keywords(read_transcript(text))
+    assert "日報" in keywords
+    assert "確認" not in keywords

@@ -1,8 +1,9 @@
 """Key terms of a record: compound nouns and proper names, ranked by how often and how widely they occur.
 
 Sudachi's finest split is joined back into compounds (顧問＋税理士 → 顧問税理士), so the terms read as people write
-them. Proper nouns (companies, products, people with さん/様) weigh more than common nouns; generic words, numbers,
-dates and the participants' own names are left out. Names are given without their honorific (ハルモニアさん →
+them. Proper nouns (companies, products, people with さん/様) weigh more than common nouns, and a short everyday
+word (日報, 満期) counts only when the record keeps coming back to it; generic words, numbers, dates and the
+participants' own names are left out. Names are given without their honorific (ハルモニアさん →
 ハルモニア), so that a company's short and full names (ハルモニアコスメ) meet. Every keyword is a verbatim substring of
 the record.
 """
@@ -29,6 +30,11 @@ _NUMERIC = re.compile(r"^[\d０-９,.，．:：/／年月日時分秒%％〜～\
 _KANA_ONLY = re.compile(r"^[ぁ-んー]+$")
 _HONORIFIC = ("さん", "様", "さま", "くん", "君", "氏", "先生")
 
+# A lone short common word (確認, 資料) says little about a record unless the record keeps coming back to it (日報,
+# 満期, 内覧): it counts from its fourth use, and for less than a compound or a name.
+LONE_MIN = 4
+LONE_WEIGHT = 0.8
+
 
 def extract_keywords(transcript: Transcript, *, limit: int = 10) -> list[str]:
     """The record's key terms, best first."""
@@ -37,13 +43,16 @@ def extract_keywords(transcript: Transcript, *, limit: int = 10) -> list[str]:
     proper: set[str] = set()
     people: set[str] = set()
     written: Counter[str] = Counter()  # the longest form a term was written in (with its honorific)
+    lone_words: set[str] = set()
     participants = {name for s in transcript.roles for name in _names(s)}
     for index, tokens in enumerate(transcript.tokens):
         text = transcript.utterances[index].text
-        for term, is_proper in _candidates(tokens, text):
+        for term, is_proper, lone in _candidates(tokens, text):
             if _core(term) in participants or not _acceptable(term):
                 continue
             name = _name(term)
+            if lone:
+                lone_words.add(name)
             counts[name] += 1
             spread.setdefault(name, set()).add(index)
             if is_proper:
@@ -51,7 +60,11 @@ def extract_keywords(transcript: Transcript, *, limit: int = 10) -> list[str]:
             if _PERSON.fullmatch(term):
                 people.add(name)
             written[name] = max(written[name], len(term))
-    scored = {t: _score(written[t], n, len(spread[t]), t in proper, t in people) for t, n in counts.items()}
+    scored = {
+        t: _score(written[t], n, len(spread[t]), t in proper, t in people) * (LONE_WEIGHT if t in lone_words else 1.0)
+        for t, n in counts.items()
+        if n >= LONE_MIN or t not in lone_words
+    }
     ranked = sorted(scored, key=lambda t: (-scored[t], t))
     return _dedupe(ranked, limit)
 
@@ -61,9 +74,9 @@ def _names(speaker: str) -> set[str]:
     return {speaker, *parts, *(re.sub(r"(課長|部長|マネージャー|リーダー)$", "", p) for p in parts)}
 
 
-def _candidates(tokens: tuple[Token, ...], text: str) -> list[tuple[str, bool]]:
+def _candidates(tokens: tuple[Token, ...], text: str) -> list[tuple[str, bool, bool]]:
     """Maximal runs of nouns (and name suffixes), as verbatim slices of ``text``."""
-    found: list[tuple[str, bool]] = []
+    found: list[tuple[str, bool, bool]] = []
     run: list[Token] = []
     for token in tokens:
         kind = _kind(token)
@@ -120,7 +133,8 @@ def _is_latin(token: Token) -> bool:
     return bool(_LATIN.fullmatch(surface)) and any(c.isalpha() for c in surface)
 
 
-def _term(run: list[Token], text: str) -> tuple[str, bool]:
+def _term(run: list[Token], text: str) -> tuple[str, bool, bool]:
+    """The term a run of tokens spells, whether it is a name, and whether it is one short everyday word."""
     while run and run[-1].surface in {"-", "・", "＆", "&"}:
         run = run[:-1]
     while run and (run[0].surface in _STOP or run[0].surface in _LEADING):
@@ -129,10 +143,8 @@ def _term(run: list[Token], text: str) -> tuple[str, bool]:
         run = run[:-1]
     term = text[run[0].begin : run[-1].end] if run else ""
     is_proper = any(t.pos[1] == "固有名詞" for t in run) or term.endswith(_HONORIFIC)
-    # A lone common word (確認, 資料) says little about this record; compounds and names say more.
-    if len(run) == 1 and not is_proper and not _is_latin(run[0]) and len(term) < 3:
-        term = "\x00" + term
-    return term, is_proper
+    lone = len(run) == 1 and not is_proper and not _is_latin(run[0]) and len(term) < 3
+    return term, is_proper, lone
 
 
 def _name(term: str) -> str:
@@ -149,8 +161,6 @@ def _core(term: str) -> str:
 
 
 def _acceptable(term: str) -> bool:
-    if term.startswith("\x00"):
-        return False
     core = _core(term)
     if len(core) < 2 or core in _STOP or term in _STOP:
         return False
