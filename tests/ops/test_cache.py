@@ -30,7 +30,7 @@ def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cache]:
         yield MemoryCache()
         return
     if request.param == "shared":
-        yield MemoryCache(shared=SharedVersions(tmp_path / "versions.db"))
+        yield MemoryCache(shared=SharedVersions(tmp_path / "versions.bin"))
         return
     client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
     yield RedisCache(client)
@@ -66,7 +66,7 @@ def test_two_processes_without_redis_see_each_others_invalidations(tmp_path: Pat
         "other.delete(['token:abc'])\n"
         "other.bump(['plans:7', 'plans:7'])\n"
     )
-    path = tmp_path / "cache-versions.db"
+    path = tmp_path / "cache-versions.bin"
     mine = MemoryCache(shared=SharedVersions(path))
     mine.set("token:abc", {"user": 1}, ttl=60)
     mine.set("token:def", {"user": 2}, ttl=60)
@@ -75,6 +75,32 @@ def test_two_processes_without_redis_see_each_others_invalidations(tmp_path: Pat
     assert mine.get("token:abc") is None  # deleted in the other process
     assert mine.get("token:def") == {"user": 2}
     assert mine.versions(["plans:7", "plans:8"]) == [before[0] + 2, before[1]]
+
+
+def test_bumps_from_several_processes_at_once_are_never_lost(tmp_path: Path) -> None:
+    """Three processes bumping the same counters at the same moment: each increment counts (the file's lock)."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from sales_growth.ops.cache import SharedVersions\n"
+        "import time\n"
+        "shared = SharedVersions(Path(sys.argv[1]))\n"
+        "while time.time() < float(sys.argv[2]):\n"
+        "    pass\n"
+        "for _ in range(2000):\n"
+        "    shared.bump(['plans:1'] * 50 + ['records:2'])\n"
+    )
+    path = tmp_path / "versions.bin"
+    mine = SharedVersions(path)
+    before = mine.versions(["plans:1", "records:2", "plans:3"])
+    start = str(time.time() + 3)  # every process starts bumping at the same moment
+    others = [subprocess.Popen([sys.executable, "-c", script, str(path), start]) for _ in range(2)]
+    while time.time() < float(start):
+        time.sleep(0.001)
+    for _ in range(2000):
+        mine.bump(["plans:1"] * 50)
+    assert [p.wait(timeout=60) for p in others] == [0, 0]
+    assert mine.versions(["plans:1", "records:2", "plans:3"]) == [before[0] + 300_000, before[1] + 4000, before[2]]
 
 
 @pytest.mark.redis
@@ -221,5 +247,5 @@ def test_the_process_cache_is_shared_and_redis_is_chosen_by_settings(redis_url: 
     assert make_cache(None) is make_cache(None)
     assert isinstance(make_cache(None), MemoryCache)
     assert make_cache(None, tmp_path) is make_cache(None, tmp_path)
-    assert (tmp_path / "cache-versions.db").exists()  # the versions the host's processes share
+    assert (tmp_path / "cache-versions.bin").exists()  # the versions the host's processes share
     assert isinstance(make_cache(redis_url), RedisCache)

@@ -23,7 +23,7 @@ from sales_growth.web.deps import SessionDep, SettingsDep
 SESSION_COOKIE = "sg_session"
 
 
-def get_now(request: Request) -> datetime:
+def request_now(request: Request) -> datetime:
     """The current time, read once per request (the page cache reads it before the route); tests move it by
     setting ``app.state.clock`` to a callable."""
     state = request.scope.setdefault("state", {})
@@ -32,6 +32,12 @@ def get_now(request: Request) -> datetime:
         state["now"] = clock()
     now: datetime = state["now"]
     return now
+
+
+async def get_now(request: Request) -> datetime:
+    """:func:`request_now` as a dependency; ``async`` because it does no I/O: a sync dependency costs a hop into
+    the thread pool (as do the other trivial dependencies: settings, the page's user)."""
+    return request_now(request)
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
@@ -63,7 +69,7 @@ def get_current_user(request: Request, session: SessionDep, settings: SettingsDe
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_admin_user(user: CurrentUser) -> User:
+async def get_admin_user(user: CurrentUser) -> User:
     policy.require_admin(user)
     return user
 

@@ -2,35 +2,67 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from sales_growth.db import commit
 from sales_growth.settings import Settings
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request. The request owns the transaction: commit on success, roll back on error.
 
     Its ``scope="function"`` (below) commits before the response is sent, not after: a client that acts on the
     response at once (a browser following the login's redirect) must find what was written, and a commit that
     fails must become the error response, never follow a success already sent.
+
+    ``async`` so that opening the session (no I/O) costs no hop into the thread pool; the commit or rollback,
+    which talks to the database, takes one, shielded from the request's cancellation so that the connection
+    always goes back to the pool.
     """
-    with request.app.state.session_factory() as session:
-        try:
-            yield session
-            commit(session)
-        except BaseException:
-            session.rollback()
-            raise
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        with anyio.CancelScope(shield=True):
+            await _in_thread_if_connected(session, _commit_and_close)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _in_thread_if_connected(session, _rollback_and_close)
+        raise
+
+
+async def _in_thread_if_connected(session: Session, end: Callable[[Session], None]) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(end, session)
+    else:  # nothing was read or written: closing touches no connection
+        session.close()
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        commit(session)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sales_growth.accounts import tokens
-from sales_growth.accounts.deps import SESSION_COOKIE, get_now
+from sales_growth.accounts.deps import SESSION_COOKIE, request_now
 from sales_growth.accounts.models import Role, TokenKind, User
 from sales_growth.coaching.models import ActionPlan, ActionPlanItem, Dialogue, DialogueMessage, ItemComment
 from sales_growth.feedback.models import FindingCorrection, Rating
@@ -193,7 +193,7 @@ def _lookup(request: Request, cache: Cache, hashed: str) -> tuple[str, dict[str,
     On a miss, the versions of who the viewer is and whom they see are read now, before the page reads anything
     (see :func:`cache_page`)."""
     settings = request.app.state.settings
-    now = get_now(request)
+    now = request_now(request)
     token = tokens.live_cached_entry(cache, hashed, TokenKind.SESSION, settings=settings, now=now)
     if token is None:
         return None

@@ -18,7 +18,7 @@ from sales_growth.accounts.models import Role, User
 from sales_growth.web.templating import templates
 
 
-def get_page_user(request: Request, user: CurrentUser) -> User:
+async def get_page_user(request: Request, user: CurrentUser) -> User:
     """The logged-in user of a page, kept on the request for the header (401 redirects to the login page)."""
     request.state.user = user
     return user
@@ -27,7 +27,7 @@ def get_page_user(request: Request, user: CurrentUser) -> User:
 PageUser = Annotated[User, Depends(get_page_user)]
 
 
-def get_admin_page_user(user: PageUser) -> User:
+async def get_admin_page_user(user: PageUser) -> User:
     """An admin's page: others get the 403 page (and a ``permission_denied`` audit event)."""
     policy.require_admin(user)
     return user
