@@ -11,6 +11,7 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from sales_growth.accounts import policy, tokens
 from sales_growth.accounts.models import TokenKind, User
@@ -51,13 +52,19 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-def get_current_user(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> User:
+async def get_current_user(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> User:
+    """The token's user: from the cache on the event loop when it has a live entry, else from the database in a
+    thread (once a minute per token, and after every invalidation)."""
     value = bearer_token(request)
     kind = TokenKind.API
     if value is None:
         value = request.cookies.get(SESSION_COOKIE)
         kind = TokenKind.SESSION
-    user = tokens.resolve(session, value, kind, settings=settings, now=now) if value else None
+    user = None
+    if value:
+        user = tokens.resolve_cached(session, value, kind, settings=settings, now=now)
+        if user is None:
+            user = await run_in_threadpool(tokens.resolve, session, value, kind, settings=settings, now=now)
     if user is None:
         raise AuthenticationError(headers={"WWW-Authenticate": "Bearer"})
     # Read by the access log, the audit of refusals and the maintenance gate (request.state crosses threads).

@@ -89,6 +89,12 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
     return user
 
 
+def resolve_cached(session: Session, value: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
+    """:func:`resolve` from the cache alone (no query, no I/O: callable on the event loop); None means the database
+    must decide, through :func:`resolve`."""
+    return _cached_user(session, hash_token(value), kind, settings=settings, now=now)
+
+
 # The user's columns a request reads; the password hash is left out of the cache (it loads when asked for).
 _CACHED_COLUMNS = ("id", "email", "name", "role", "manager_id", "is_active", "failed_login_count")
 _CACHED_TIMES = ("last_login_at", "locked_until", "created_at", "updated_at")
