@@ -145,3 +145,21 @@ def test_an_announced_maintenance_is_a_banner_on_every_page(site: Site) -> None:
     site.session.commit()
     html = site.as_("A1").get("/home").text
     assert re.search(r'<aside class="banner" role="status">メンテナンスのお知らせ: [^<]*サーバーの更新</aside>', html)
+
+
+def test_no_page_shares_a_path_with_the_api() -> None:
+    """The pages' routers come first (most requests are page views and routing tries routes in order): that only
+    keeps every API route reachable while no page route matches an API path."""
+    import importlib
+
+    def paths(module: str) -> set[str]:
+        return {route.path for route in importlib.import_module(f"sales_growth.{module}").router.routes}
+
+    features = ("accounts", "one_on_ones", "coaching", "feedback", "ops")
+    pages = set().union(*(paths(f"{feature}.pages") for feature in features))
+    api = set().union(*(paths(f"{feature}.api") for feature in features), paths("ops.audit_api"))
+    assert len(pages) > 20
+    assert len(api) > 20
+    assert not {p for p in pages if p.startswith("/api/")}, "a page under /api/"
+    assert not pages & api
+    assert {p for p in api if not p.startswith("/api/v1/")} == {"/health", "/metrics"}

@@ -15,6 +15,7 @@ import hmac
 import logging
 import secrets
 from http.cookies import SimpleCookie
+from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
@@ -101,13 +102,21 @@ def csrf_token(request: Request) -> str:
     With a session cookie it is bound to the session; without one it is the pre-session token, and the response
     sets the ``sg_csrf`` cookie it is bound to.
     """
+    state = request.scope.setdefault("state", {})
+    token: str | None = state.get("csrf_page_token")  # a page asks once per form: signed once per request
+    if token is None:
+        token = state["csrf_page_token"] = _csrf_token(request, state)
+    return token
+
+
+def _csrf_token(request: Request, state: dict[str, Any]) -> str:
     secret = _secret(request)
     session_value = request.cookies.get(SESSION_COOKIE)
     if session_value:
         return session_token(secret, session_value)
     nonce = request.cookies.get(PRE_SESSION_COOKIE)
     if not nonce:
-        nonce = request.scope.setdefault("state", {}).setdefault("csrf_new_nonce", secrets.token_urlsafe(24))
+        nonce = state.setdefault("csrf_new_nonce", secrets.token_urlsafe(24))
     return pre_session_token(secret, nonce)
 
 

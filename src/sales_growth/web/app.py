@@ -114,17 +114,19 @@ def _include_routers(app: FastAPI) -> None:
     from sales_growth.ops.audit_api import router as audit_router
     from sales_growth.ops.pages import router as ops_pages_router
 
-    app.include_router(ops_router)
-    app.include_router(audit_router)
-    app.include_router(accounts_router)
+    # The pages first: most requests are page views, and routing tries the routes in order (the pages' paths and
+    # the API's never overlap: the API is under /api/v1, besides /health and /metrics).
     app.include_router(accounts_pages_router)
-    app.include_router(one_on_ones_router)
-    app.include_router(coaching_router)
-    app.include_router(feedback_router)
     app.include_router(one_on_ones_pages_router)
     app.include_router(coaching_pages_router)
     app.include_router(feedback_pages_router)
     app.include_router(ops_pages_router)
+    app.include_router(ops_router)
+    app.include_router(audit_router)
+    app.include_router(accounts_router)
+    app.include_router(one_on_ones_router)
+    app.include_router(coaching_router)
+    app.include_router(feedback_router)
 
 
 # The body every error has (see _error_body); the schema FastAPI would document for 422 describes its own shape,
