@@ -1,0 +1,131 @@
+"""CPU per request of each main page and API route, rendered (page cache off) and served from the page cache.
+
+Run: ``python benchmarks/request_cost.py [--requests 300] [--users 300]``. It seeds an organisation into a
+temporary SQLite folder (``benchmarks/load/seed.py``), builds the app in this process and calls it as uvicorn
+would (ASGI, with its real middleware, dependencies and thread pool, without the network), as many different
+people as it can, and prints the process CPU time per request (median of ``--repeats`` rounds). CPU time, unlike a
+load test's latency, hardly moves with what else the shared machine is doing: use it to compare two versions of
+the code. What a load test of 1,000 users can reach is about (2 cores − the load generator) / this cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "load"))
+
+ROUTES = ("home", "records", "record", "plan", "growth", "analysis", "team", "member", "m-record", "m-plan")
+
+
+def _paths(people: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """For each route, (session, path) for as many different people as there are."""
+    by_id = {p["id"]: p for p in people}
+    members = [p for p in people if p["role"] == "member"]
+    managers = [p for p in people if p["role"] == "manager" and by_id[p["reports"][0]]["role"] == "member"]
+    paths: dict[str, list[tuple[str, str]]] = {route: [] for route in ROUTES}
+    for m in members:
+        record, plan = m["records"][-1], m["plans"][-1]
+        paths["home"].append((m["session"], "/home"))
+        paths["records"].append((m["session"], "/one-on-ones"))
+        paths["record"].append((m["session"], f"/one-on-ones/{record}"))
+        paths["plan"].append((m["session"], f"/action-plans/{plan}"))
+        paths["growth"].append((m["session"], f"/api/v1/members/{m['id']}/growth"))
+        paths["analysis"].append((m["session"], f"/api/v1/one-on-ones/{record}/analysis"))
+    for g in managers:
+        report = by_id[g["reports"][0]]
+        paths["team"].append((g["session"], "/team"))
+        paths["member"].append((g["session"], f"/members/{report['id']}"))
+        paths["m-record"].append((g["session"], f"/one-on-ones/{report['records'][-1]}"))
+        paths["m-plan"].append((g["session"], f"/action-plans/{report['plans'][-1]}"))
+    return paths
+
+
+async def _call(app: Any, session: str, path: str) -> None:
+    route, _, query = path.partition("?")
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": route, "raw_path": route.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"cookie", f"sg_session={session}".encode()), (b"accept", b"text/html")],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80), "state": {},
+    }  # fmt: skip
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    if sent[0]["status"] != 200:
+        raise SystemExit(f"{path}: {sent[0]['status']}")
+
+
+async def _measure(app: Any, calls: list[tuple[str, str]], requests: int) -> float:
+    """CPU µs per request over ``requests`` calls cycling through ``calls``."""
+    started = time.process_time()
+    for i in range(requests):
+        await _call(app, *calls[i % len(calls)])
+    return 1e6 * (time.process_time() - started) / requests
+
+
+async def _run(app: Any, paths: dict[str, list[tuple[str, str]]], args: argparse.Namespace) -> dict[str, float]:
+    costs: dict[str, list[float]] = {route: [] for route in ROUTES}
+    async with app.router.lifespan_context(app):
+        for route in ROUTES:  # every session and page once: the token cache and SQLite's pages are warm
+            for call in paths[route]:
+                await _call(app, *call)
+        for _ in range(args.repeats):
+            for route in ROUTES:
+                if args.cached:  # one person's page again and again: every request is a hit
+                    costs[route].append(await _measure(app, paths[route][:1], args.requests))
+                else:
+                    costs[route].append(await _measure(app, paths[route], args.requests))
+    return {route: statistics.median(values) for route, values in costs.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=300, help="people in the seeded organisation")
+    parser.add_argument("--requests", type=int, default=200, help="requests per route and round")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds; the median is printed")
+    parser.add_argument("--cached", action="store_true", help="served from the page cache instead of rendered")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sales-growth-cost-") as folder:
+        data_dir = Path(folder)
+        os.environ |= {
+            "SALES_GROWTH_DATA_DIR": folder,
+            "SALES_GROWTH_EMBEDDED_WORKER": "false",
+            "SALES_GROWTH_BACKUP_SCHEDULE": "false",
+            "SALES_GROWTH_PAGE_CACHE_SECONDS": "300" if args.cached else "0",
+        }
+        from seed import seed
+
+        from sales_growth.ops.logs import configure_logging
+        from sales_growth.settings import Settings
+        from sales_growth.web.app import create_app
+
+        seed(Settings(), users=args.users, out=data_dir / "users.json", sessions=True)
+        people = json.loads((data_dir / "users.json").read_text(encoding="utf-8"))["users"]
+        with Path(os.devnull).open("w", encoding="utf-8") as devnull:
+            configure_logging(stream=devnull)  # the access lines are written, to nowhere
+            costs = asyncio.run(_run(create_app(Settings()), _paths(people), args))
+    kind = "served from the page cache" if args.cached else "rendered (page cache off)"
+    print(f"CPU per request, {kind}, median of {args.repeats} rounds of {args.requests}:")
+    for route, cost in costs.items():
+        print(f"  {route:<9} {cost / 1000:6.2f} ms")
+    print(f"  {'mean':<9} {statistics.mean(costs.values()) / 1000:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""The request-cost benchmark still runs: a small organisation, a few requests per route, rendered and cached."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "request_cost.py"
+ROUTES = ("home", "records", "record", "plan", "growth", "analysis", "team", "member", "m-record", "m-plan")
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_every_route_answers_and_gets_a_cost(cached: bool) -> None:
+    command = [sys.executable, str(BENCHMARK), "--users", "30", "--requests", "3", "--repeats", "1"]
+    result = subprocess.run(
+        [*command, "--cached"] if cached else command, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    costs = dict(re.findall(r"^  (\S+)\s+([\d.]+) ms$", result.stdout, re.M))
+    assert set(costs) == {*ROUTES, "mean"}
+    assert all(float(cost) > 0 for cost in costs.values())
