@@ -140,6 +140,10 @@ def browsing(app: FastAPI, session: Session, settings: Settings, personas: Perso
 
 @pytest.fixture
 def site(settings: Settings, db_session: Session, personas: Personas) -> Iterator[Site]:
-    """The app (its lifespan running, no embedded worker) with the personas, ready to browse."""
+    """The app (its lifespan running, no embedded worker) with the personas, ready to browse.
+
+    The maintenance status is read once per app (as in ``tests/perf``): its periodic re-read would otherwise land
+    in a page's statement count whenever a slow run lets its 2-second copy expire between two requests."""
+    settings = settings.model_copy(update={"maintenance_cache_seconds": 3600.0})
     with browsing(make_app(settings), db_session, settings, personas) as made:
         yield made
