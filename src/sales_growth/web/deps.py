@@ -34,35 +34,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
         with anyio.CancelScope(shield=True):
-            await _in_thread_if_connected(session, _commit_and_close)
+            await _in_thread_if_connected(session, commit)
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await _in_thread_if_connected(session, _rollback_and_close)
+            await _in_thread_if_connected(session, Session.rollback)
         raise
+    finally:
+        session.close()  # after the commit or rollback: touches no connection
 
 
 async def _in_thread_if_connected(session: Session, end: Callable[[Session], None]) -> None:
+    """``end(session)`` in a thread when the session has a transaction (a session that read or wrote nothing has
+    none: nothing to end)."""
     if session.in_transaction():
         await run_in_threadpool(end, session)
-    else:  # nothing was read or written: closing touches no connection
-        session.close()
-
-
-def _commit_and_close(session: Session) -> None:
-    try:
-        commit(session)
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-def _rollback_and_close(session: Session) -> None:
-    try:
-        session.rollback()
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
