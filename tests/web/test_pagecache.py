@@ -16,6 +16,7 @@ from sales_growth.coaching import growth
 from sales_growth.coaching.models import ActionPlanItem
 from sales_growth.db import transaction
 from sales_growth.settings import Settings
+from sales_growth.web.admission import AdmissionMiddleware
 from tests.coaching.flows import FLOW
 from tests.personas import Personas, cached_app
 from tests.web.browsing import Site, browsing, counted_queries
@@ -254,3 +255,43 @@ def test_a_change_in_one_plan_refreshes_only_the_pages_showing_that_plan(cached_
     for path in pages:
         status, body, statements = _get(cached_site, "A1", path)
         assert (status, statements > 0, title in body) == (200, True, True), path
+
+
+def test_the_page_after_a_post_is_the_page_seen_later_with_its_notice(cached_site: Site) -> None:
+    """The redirect's ``?notice=saved`` page is kept as the plain page: seen again without the notice, it costs
+    no query; the notice appears only where it was asked for, also when served from the cache."""
+    _record_id, plan_id, item_id = _planned(cached_site)
+    form = {"status": "doing", "note": "見積を送った"}
+    response = cached_site.as_("A1").post(f"/action-items/{item_id}/progress", data=form)
+    assert response.headers["location"] == f"/action-plans/{plan_id}?notice=saved#item-{item_id}"
+    notice = '<p class="notice" role="status">保存しました。</p>'
+    status, after_post, statements = _get(cached_site, "A1", f"/action-plans/{plan_id}?notice=saved")
+    assert (status, statements > 0, notice in after_post) == (200, True, True)
+    status, later, statements = _get(cached_site, "A1", f"/action-plans/{plan_id}")
+    assert (status, statements, notice in later, "page-notice" in later) == (200, 0, False, False)
+    assert later == after_post.replace(notice, "")
+    for query, shown in [("?notice=saved", True), ("?notice=<b>x</b>", False), ("?notice=", False)]:
+        status, body, statements = _get(cached_site, "A1", f"/action-plans/{plan_id}{query}")
+        assert (status, statements, notice in body, "<b>x" in body) == (200, 0, shown, False), query
+
+
+def test_a_stored_page_is_served_without_waiting_at_the_admission_gate(cached_site: Site) -> None:
+    """Hits need no connection: they never queue behind the pages being rendered. Here the gate refuses
+    everyone: a page not yet kept fails at it, a kept one is served."""
+    record_id, plan_id, _item_id = _planned(cached_site)
+    _cached(cached_site, "A1", f"/action-plans/{plan_id}")
+
+    class ClosedGate:
+        async def __aenter__(self) -> None:
+            raise RuntimeError("waited at the admission gate")
+
+        async def __aexit__(self, *_exc: object) -> None:
+            return None
+
+    layer: Any = cached_site.app.middleware_stack
+    while not isinstance(layer, AdmissionMiddleware):
+        layer = layer.app
+    layer.gate = ClosedGate()
+    assert _get(cached_site, "A1", f"/action-plans/{plan_id}")[:3:2] == (200, 0)
+    with pytest.raises(RuntimeError, match="admission gate"):
+        cached_site.as_("A1").get(f"/one-on-ones/{record_id}?tab=never-seen")

@@ -27,7 +27,7 @@ def is_exempt(path: str) -> bool:
     return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
 
 
-_STATUS_KEY = "maintenance_status"
+STATUS_KEY = "maintenance_status"
 
 
 class MaintenanceMiddleware:
@@ -39,12 +39,15 @@ class MaintenanceMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        # Read from the per-process copy on the event loop; only a stale copy costs a thread (and a query).
-        status = _fresh_status(request)
+        # Read from the per-process copy on the event loop; only a stale copy costs a thread (and a query). The
+        # page cache's early lookup may have read it already (its key holds the banner).
+        status = scope.get("state", {}).get(STATUS_KEY)
+        if status is None:
+            status = fresh_status(request)
         if status is None:
             status = await run_in_threadpool(current_status, request)
         # The page's banner reads this one: a second read while rendering could need a second connection.
-        scope.setdefault("state", {})[_STATUS_KEY] = status
+        scope.setdefault("state", {})[STATUS_KEY] = status
         if status.active and not await run_in_threadpool(_is_admin, request):
             await _refusal(request, status)(scope, receive, send)
             return
@@ -60,7 +63,7 @@ def current_status(request: Request) -> maintenance.Status:
         return maintenance.Status()
 
 
-def _fresh_status(request: Request) -> maintenance.Status | None:
+def fresh_status(request: Request) -> maintenance.Status | None:
     cache: maintenance.StatusCache | None = getattr(request.app.state, "maintenance", None)
     return cache.fresh() if cache is not None else None
 
@@ -91,5 +94,5 @@ def maintenance_banner(request: Request) -> str | None:
     Templates call it as ``maintenance_banner(request)``; it reads the per-process cache, never the database
     on each page.
     """
-    status = request.scope.get("state", {}).get(_STATUS_KEY)
+    status = request.scope.get("state", {}).get(STATUS_KEY)
     return (status if isinstance(status, maintenance.Status) else current_status(request)).banner(utcnow())

@@ -90,12 +90,13 @@ def _add_middleware(app: FastAPI) -> None:
     from sales_growth.ops.gate import MaintenanceMiddleware
     from sales_growth.ops.security import CSRFMiddleware, SecurityHeadersMiddleware
     from sales_growth.web.admission import AdmissionMiddleware, pool_capacity
-    from sales_growth.web.pagecache import PageCacheMiddleware
+    from sales_growth.web.pagecache import EarlyHitMiddleware, PageCacheMiddleware
 
     app.add_middleware(PageCacheMiddleware)
     app.add_middleware(CSRFMiddleware)
     app.add_middleware(MaintenanceMiddleware)
     app.add_middleware(AdmissionMiddleware, capacity=pool_capacity(app.state.engine))
+    app.add_middleware(EarlyHitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)

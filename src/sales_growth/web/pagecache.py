@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
@@ -42,12 +43,14 @@ from sales_growth.feedback.models import FindingCorrection, Rating
 from sales_growth.one_on_ones.models import Analysis, OneOnOne, RecordUpload
 from sales_growth.ops import metrics
 from sales_growth.ops.cache import Cache, cache_of, invalidate_after_commit
-from sales_growth.ops.gate import maintenance_banner
+from sales_growth.ops.gate import STATUS_KEY, fresh_status, maintenance_banner
+from sales_growth.web import notices
 
 logger = logging.getLogger(__name__)
 
 _DECLARED = "page_cache"
 _EARLY = "page_cache_early"
+_FOUND = "page_cache_found"  # what the early lookup found, for the one inside the gate
 ORG = "org"  # who reports to whom, roles, names, people added or deactivated: every page's scope and names
 
 
@@ -96,6 +99,11 @@ def cache_page(
         state.pop(_EARLY, None)
 
 
+def keeps(request: Request) -> bool:
+    """Whether this response is to be kept (the page called :func:`cache_page` and the cache can answer)."""
+    return request.scope.get("state", {}).get(_DECLARED) is not None
+
+
 def record_people(session: Session, record_id: int) -> tuple[int, int] | None:
     """(member, author) of a record (None when there is no such record), read before the page."""
     row = session.execute(select(OneOnOne.member_id, OneOnOne.created_by_id).where(OneOnOne.id == record_id)).first()
@@ -121,7 +129,10 @@ def member_names(member_ids: Iterable[int], *, records: bool = True, plans: bool
 
 
 class PageCacheMiddleware:
-    """Serves a stored page when its counters are unchanged; stores the pages that called :func:`cache_page`."""
+    """Serves a stored page when its counters are unchanged; stores the pages that called :func:`cache_page`.
+
+    It runs inside the admission gate, where a rendered page gets its connection; :class:`EarlyHitMiddleware`
+    usually looked the page up already, outside the gate, and hands on what it found."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -131,30 +142,17 @@ class PageCacheMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        cache: Cache | None = getattr(request.app.state, "cache", None)
-        settings = request.app.state.settings
-        value = request.cookies.get(SESSION_COOKIE)
-        if cache is None or not value or settings.page_cache_seconds <= 0 or "authorization" in request.headers:
-            await self.app(scope, receive, send)
-            return
-        try:
-            found = _lookup(request, cache, tokens.hash_token(value))
-        except Exception:  # a cache that cannot answer (Redis down) leaves the page to the database
-            logger.warning("page cache lookup failed", exc_info=True)
-            await self.app(scope, receive, send)
-            return
-        if found is None:  # the database decides whether this session lives: no page is served or kept
+        state: dict[str, Any] = scope.setdefault("state", {})
+        found = state.pop(_FOUND) if _FOUND in state else _find(request)
+        if found is None:
             await self.app(scope, receive, send)
             return
         key, entry, user_id = found
-        if isinstance(entry, dict):
-            # The access log and the metrics name the route and the person as for a rendered page.
-            scope["route"] = _Route(entry["route"])
-            scope.setdefault("state", {})["user_id"] = user_id
-            metrics.PAGE_CACHE.labels("hit", entry["route"]).inc()
-            await _replay(entry, send)
+        if entry is not None:
+            await _serve(scope, send, entry, user_id)
             return
-        await self._render_and_keep(scope, receive, send, cache, key, settings.page_cache_seconds)
+        ttl = request.app.state.settings.page_cache_seconds
+        await self._render_and_keep(scope, receive, send, request.app.state.cache, key, ttl)
 
     async def _render_and_keep(
         self, scope: Scope, receive: Receive, send: Send, cache: Cache, key: str, ttl: float
@@ -168,23 +166,81 @@ class PageCacheMiddleware:
             if message["type"] == "http.response.start":
                 start = message
                 body = [] if state.get(_DECLARED) is not None and message["status"] == 200 else None
-            await send(message)
-            if message["type"] != "http.response.body":
+                if body is None:
+                    await send(message)
+                return  # a kept page's start waits for its body: its notice goes in, its length changes
+            if message["type"] != "http.response.body" or body is None:
+                await send(message)
+                if message["type"] == "http.response.body" and not message.get("more_body", False):
+                    route = getattr(scope.get("route"), "path", None)
+                    metrics.PAGE_CACHE.labels("missed", route or metrics.UNMATCHED_ROUTE).inc()
                 return
-            if body is not None:
-                body.append(message.get("body", b""))
+            body.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            route = getattr(scope.get("route"), "path", None)
-            if body is None:
-                metrics.PAGE_CACHE.labels("missed", route or metrics.UNMATCHED_ROUTE).inc()
-                return
+            page = b"".join(body).decode("utf-8")
+            assert start is not None
+            await _send_page(send, start, page, scope)
             try:
-                _store(cache, key, ttl, state[_DECLARED], route, start, b"".join(body))
+                _store(cache, key, ttl, state[_DECLARED], getattr(scope.get("route"), "path", None), start, page)
             except Exception:  # the page was sent; it is only not kept
                 logger.warning("page cache store failed", exc_info=True)
 
         await self.app(scope, receive, keep)
+
+
+class EarlyHitMiddleware:
+    """Serves a stored page before the admission gate: a hit needs no connection, so it never waits behind the
+    pages being rendered. Only while the maintenance state is known without the database and maintenance is
+    off (otherwise the gate decides first); what it found otherwise goes on to :class:`PageCacheMiddleware`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        status = fresh_status(request)
+        if status is None or status.active:
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state[STATUS_KEY] = status  # the gate and the page's banner read the same state the key was made with
+        found = _find(request)
+        if found is not None and found[1] is not None:
+            await _serve(scope, send, found[1], found[2])
+            return
+        state[_FOUND] = found
+        await self.app(scope, receive, send)
+
+
+def _find(request: Request) -> tuple[str, dict[str, Any] | None, int] | None:
+    """What :func:`_lookup` finds, or None when this request is not one for the page cache."""
+    cache: Cache | None = getattr(request.app.state, "cache", None)
+    value = request.cookies.get(SESSION_COOKIE)
+    if (
+        cache is None
+        or not value
+        or request.app.state.settings.page_cache_seconds <= 0
+        or "authorization" in request.headers
+    ):
+        return None
+    try:
+        return _lookup(request, cache, tokens.hash_token(value))
+    except Exception:  # a cache that cannot answer (Redis down) leaves the page to the database
+        logger.warning("page cache lookup failed", exc_info=True)
+        return None
+
+
+async def _serve(scope: Scope, send: Send, entry: dict[str, Any], user_id: int) -> None:
+    # The access log and the metrics name the route and the person as for a rendered page.
+    scope["route"] = _Route(entry["route"])
+    scope.setdefault("state", {})["user_id"] = user_id
+    metrics.PAGE_CACHE.labels("hit", entry["route"]).inc()
+    start = {"type": "http.response.start", "status": 200, "headers": entry["headers"]}
+    await _send_page(send, start, entry["body"], scope)
 
 
 def _lookup(request: Request, cache: Cache, hashed: str) -> tuple[str, dict[str, Any] | None, int] | None:
@@ -211,7 +267,8 @@ def _key(request: Request, hashed: str, now: datetime) -> str:
     from sales_growth.coaching.service import today_in_japan
 
     banner = maintenance_banner(request) or ""
-    where = f"{request.url.path}?{request.url.query}|{today_in_japan(now)}|{banner}"
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != notices.PARAM])
+    where = f"{request.url.path}?{query}|{today_in_japan(now)}|{banner}"
     return f"page:{hashed}:{hashlib.sha256(where.encode('utf-8')).hexdigest()[:32]}"
 
 
@@ -228,26 +285,35 @@ def _store(
     ttl: float,
     declared: tuple[list[str], list[int]],
     route: str | None,
-    start: Message | None,
-    body: bytes,
+    start: Message,
+    page: str,
 ) -> None:
-    headers = Headers(raw=start.get("headers", [])) if start is not None else Headers()
-    if route is None or start is None or "set-cookie" in headers:
+    headers = Headers(raw=start.get("headers", []))
+    if route is None or "set-cookie" in headers:
         metrics.PAGE_CACHE.labels("missed", route or metrics.UNMATCHED_ROUTE).inc()
         return
     metrics.PAGE_CACHE.labels("stored", route).inc()
     kept = [[k, v] for k, v in headers.items() if k in ("content-type", "content-language", "vary")]
     deps, versions = declared
-    entry = {"deps": deps, "versions": versions, "route": route, "headers": kept, "body": body.decode("utf-8")}
-    cache.set(key, entry, ttl=ttl)
+    cache.set(key, {"deps": deps, "versions": versions, "route": route, "headers": kept, "body": page}, ttl=ttl)
 
 
-async def _replay(entry: dict[str, Any], send: Send) -> None:
-    body = entry["body"].encode("utf-8")
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in entry["headers"]]
-    headers.append((b"content-length", str(len(body)).encode("ascii")))
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+async def _send_page(send: Send, start: Message, page: str, scope: Scope) -> None:
+    """A kept page, with the notice its redirect asked for (``?notice=saved``) in its slot, as it is sent."""
+    encoded = notices.fill(page, _notice_of(scope)).encode("utf-8")
+    headers = [
+        (k if isinstance(k, bytes) else k.encode("latin-1"), v if isinstance(v, bytes) else v.encode("latin-1"))
+        for k, v in start.get("headers", [])
+    ]
+    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(encoded)).encode("ascii")))
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": encoded})
+
+
+def _notice_of(scope: Scope) -> str | None:
+    query: bytes = scope.get("query_string", b"")
+    return dict(parse_qsl(query.decode("latin-1"))).get(notices.PARAM)
 
 
 # --- invalidation: every flush bumps the counters of what it wrote ----------------------------------------------

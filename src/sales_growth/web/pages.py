@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sales_growth.accounts import policy
 from sales_growth.accounts.deps import CurrentUser
 from sales_growth.accounts.models import Role, User
+from sales_growth.web import notices, pagecache
 from sales_growth.web.templating import templates
 
 
@@ -76,21 +77,6 @@ def home_path(user: User) -> str:
     return {Role.ADMIN: "/admin/users", Role.MANAGER: "/team"}.get(user.role, "/home")
 
 
-# What a redirect after a form post may announce (``?notice=saved``): fixed texts, never text from the query.
-NOTICES = {
-    "saved": "保存しました。",
-    "created": "作成しました。",
-    "agreed": "行動計画に合意しました。進捗を更新していきましょう。",
-    "commented": "コメントを送りました。",
-    "rated": "評価を送りました。ありがとうございます。",
-    "corrected": "修正を受け付けました。分析の改善に使われます。",
-    "reanalysing": "再分析を始めました。",
-    "deactivated": "アカウントを無効にしました。",
-    "reactivated": "アカウントを有効にしました。",
-    "unlocked": "ロックを解除しました。",
-}
-
-
 def render(
     request: Request,
     template: str,
@@ -101,8 +87,11 @@ def render(
 ) -> HTMLResponse:
     """A page (or an HTMX fragment) rendered with the shared globals; ``user`` and ``nav`` come from the request."""
     user = getattr(request.state, "user", None)
-    notice = NOTICES.get(request.query_params.get("notice", ""))
-    values = {"user": user, "nav": navigation(user), "path": request.url.path, "notice": notice, **(context or {})}
+    values = {"user": user, "nav": navigation(user), "path": request.url.path, **(context or {})}
+    if pagecache.keeps(request):  # the cache puts each request's notice in (see web/notices.py)
+        values["notice_slot"] = True
+    else:
+        values["notice"] = notices.text(request.query_params.get(notices.PARAM))
     return templates.TemplateResponse(request, template, values, status_code=status_code, headers=headers)
 
 
