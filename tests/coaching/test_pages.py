@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from sales_growth.coaching import growth
 from sales_growth.coaching.models import ActionPlan, ActionPlanItem, Dialogue
 from tests.coaching.flows import FLOW
 from tests.personas import PERSONA_TREE
@@ -183,21 +184,29 @@ def test_the_member_page_shows_growth_history_and_plans(site: Site) -> None:
         assert text in html
 
 
+def _nothing_kept(site: Site) -> None:
+    """The work of a request when nothing is cached."""
+    site.app.state.cache.clear()
+    growth.forget_findings()
+
+
 def test_home_and_team_cost_the_same_queries_for_more_data(site: Site) -> None:
     site.analysed_record(member="A1")
     member, manager = site.as_("A1"), site.as_("M0")
     member.get("/home")
     manager.get("/team")
-    site.app.state.cache.clear()  # the work of a request when nothing is cached
+    _nothing_kept(site)
     with counted_queries(site.app) as home_few:
         member.get("/home")
+    _nothing_kept(site)
     with counted_queries(site.app) as team_few:
         manager.get("/team")
     for who in ("A1", "A2", "A1"):
         site.analysed_record(member=who)
-    site.app.state.cache.clear()
+    _nothing_kept(site)
     with counted_queries(site.app) as home_many:
         member.get("/home")
+    _nothing_kept(site)
     with counted_queries(site.app) as team_many:
         manager.get("/team")
     assert len(home_many) == len(home_few) <= 12, (len(home_few), len(home_many))

@@ -3,10 +3,12 @@ queries, whatever the number of records or members (batched with ``IN``, never o
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
 
@@ -44,7 +46,7 @@ def member_growth(session: Session, actor: User, member_id: int, *, today: date)
         .where(OneOnOne.member_id == member_id)
         .order_by(OneOnOne.held_on, OneOnOne.id)
     ).all()
-    results = _latest_results(session, [r.id for r in records])
+    results = _latest_findings(session, [r.id for r in records])
     items = _items_of(session, [member_id])
     done_by_record: dict[int, Counter[str]] = defaultdict(Counter)
     for item in items:
@@ -60,17 +62,18 @@ def member_growth(session: Session, actor: User, member_id: int, *, today: date)
     )
 
 
-def _observation(result: dict[str, Any] | None, done: Counter[str]) -> dict[str, float]:
+def _observation(findings: tuple[Finding, ...] | None, done: Counter[str]) -> dict[str, float]:
     raw: dict[str, float] = defaultdict(float)
-    for finding in (result or {}).get("findings", []):
-        sign = 1.0 if finding["polarity"] == "strength" else -1.0
-        raw[finding["skill"]] += sign * float(finding["confidence"])
+    for skill, polarity, confidence in findings or ():
+        raw[skill] += (1.0 if polarity == "strength" else -1.0) * confidence
     for skill, count in done.items():
         raw[skill] += DONE_ACTION_WEIGHT * count
     return {skill: max(-1.0, min(1.0, value)) for skill, value in raw.items() if skill in SKILL_IDS}
 
 
-def _smoothed_lines(episodes: list[tuple[date, dict[str, Any] | None, Counter[str]]]) -> dict[str, list[GrowthPoint]]:
+def _smoothed_lines(
+    episodes: list[tuple[date, tuple[Finding, ...] | None, Counter[str]]],
+) -> dict[str, list[GrowthPoint]]:
     smoothed: dict[str, float] = {}
     lines: dict[str, list[GrowthPoint]] = {}
     for held_on, result, done in episodes:
@@ -81,8 +84,23 @@ def _smoothed_lines(episodes: list[tuple[date, dict[str, Any] | None, Counter[st
     return {skill: lines[skill] for skill in SKILL_IDS if skill in lines}
 
 
-def _latest_results(session: Session, record_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The result of each record's latest successful analysis, in two queries at most."""
+# What the growth lines and the challenge counts read of an analysis: (skill, polarity, confidence) per finding. A
+# successful analysis never changes; its findings are kept per process under its id and finish time (SQLite may give
+# a deleted row's id to a new one, never with the same finish time), so that a page parses no result twice.
+Finding = tuple[str, str, float]
+_FINDINGS: LRUCache[tuple[int, Any], tuple[Finding, ...]] = LRUCache(maxsize=50_000)
+_FINDINGS_LOCK = threading.Lock()
+
+
+def forget_findings() -> None:
+    """Empty this process's findings (what a request costs when nothing was read before)."""
+    with _FINDINGS_LOCK:
+        _FINDINGS.clear()
+
+
+def _latest_findings(session: Session, record_ids: list[int]) -> dict[int, tuple[Finding, ...]]:
+    """The findings of each record's latest successful analysis: one query, and one more for results not yet
+    read in this process."""
     if not record_ids:
         return {}
     newest = (
@@ -90,8 +108,25 @@ def _latest_results(session: Session, record_ids: list[int]) -> dict[int, dict[s
         .where(Analysis.one_on_one_id.in_(record_ids), Analysis.status == AnalysisStatus.SUCCEEDED)
         .group_by(Analysis.one_on_one_id)
     )
-    rows = session.execute(select(Analysis.one_on_one_id, Analysis.result).where(Analysis.id.in_(newest)))
-    return {row.one_on_one_id: row.result for row in rows if row.result}
+    rows = session.execute(
+        select(Analysis.one_on_one_id, Analysis.id, Analysis.finished_at).where(Analysis.id.in_(newest))
+    )
+    keys = {row.one_on_one_id: (row.id, row.finished_at) for row in rows}
+    with _FINDINGS_LOCK:
+        found = {record: _FINDINGS[key] for record, key in keys.items() if key in _FINDINGS}
+    missing = {key[0]: (record, key) for record, key in keys.items() if record not in found}
+    if missing:
+        loaded = session.execute(select(Analysis.id, Analysis.result).where(Analysis.id.in_(missing)))
+        for analysis_id, result in loaded:
+            record, key = missing[analysis_id]
+            findings = tuple(
+                (f["skill"], f["polarity"], float(f["confidence"])) for f in (result or {}).get("findings", [])
+            )
+            found[record] = findings
+            if key[1] is not None:
+                with _FINDINGS_LOCK:
+                    _FINDINGS[key] = findings
+    return found
 
 
 def _items_of(session: Session, member_ids: list[int]) -> list[Any]:
@@ -207,8 +242,8 @@ def _challenge_counts(session: Session, member_ids: list[int]) -> dict[int, Coun
         session.execute(select(OneOnOne.id, OneOnOne.member_id).where(OneOnOne.member_id.in_(member_ids))).all()
     )
     counts: dict[int, Counter[str]] = defaultdict(Counter)
-    for record_id, result in _latest_results(session, list(records)).items():
-        skills = {f["skill"] for f in result.get("findings", []) if f["polarity"] == "challenge"}
+    for record_id, findings in _latest_findings(session, list(records)).items():
+        skills = {skill for skill, polarity, _confidence in findings if polarity == "challenge"}
         counts[records[record_id]].update(s for s in skills if s in SKILL_IDS)
     return counts
 

@@ -231,7 +231,8 @@ def _member_context(session: Session, user: User, member: User, now: datetime) -
     """What both the home and the member page show: growth, open items, recent records and their analyses."""
     today = service.today_in_japan(now)
     data = growth.member_growth(session, user, member.id, today=today)
-    recent, total = records.list_records(session, user, records.RecordFilter(member_id=member.id, limit=RECENT_RECORDS))
+    # The growth counted the member's records already: the page of the newest needs no count of its own.
+    recent = records.page_of_records(session, user, records.RecordFilter(member_id=member.id, limit=RECENT_RECORDS))
     latest = records.latest_analyses(session, [r.id for r in recent])
     newest_done = next(
         ((r, latest[r.id]) for r in recent if r.id in latest and latest[r.id].status == AnalysisStatus.SUCCEEDED),
@@ -244,7 +245,7 @@ def _member_context(session: Session, user: User, member: User, now: datetime) -
         "growth_rows": _growth_rows(data),
         "open_items": service.open_items_of(session, user, member.id),
         "recent": recent,
-        "records_total": total,
+        "records_total": data.one_on_ones,
         "latest": latest,
         "newest_done": newest_done,
         "today": today,

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from sales_growth.accounts import policy
 from sales_growth.accounts.models import User
@@ -312,19 +312,19 @@ def plan_for_record(session: Session, actor: User, record_id: int) -> ActionPlan
 
 def plan_of(session: Session, actor: User, record: OneOnOne) -> ActionPlan | None:
     """The plan of a record already fetched through ``get_record`` (the record page: no second fetch)."""
-    return session.scalar(_visible_plans(actor).where(ActionPlan.one_on_one_id == record.id))
+    return session.scalars(_visible_plans(actor).where(ActionPlan.one_on_one_id == record.id)).unique().first()
 
 
 def _visible_plans(actor: User) -> Select[ActionPlan]:  # SQLAlchemy 2.1 spelling
     return (
         select(ActionPlan)
         .where(ActionPlan.member_id.in_(policy.visible_user_ids(actor)))
-        .options(selectinload(ActionPlan.items).selectinload(ActionPlanItem.comments))
+        .options(joinedload(ActionPlan.items).joinedload(ActionPlanItem.comments))  # one query: a plan has a few
     )
 
 
 def get_plan(session: Session, actor: User, plan_id: int) -> ActionPlan:
-    plan = session.scalar(_visible_plans(actor).where(ActionPlan.id == plan_id))
+    plan = session.scalars(_visible_plans(actor).where(ActionPlan.id == plan_id)).unique().first()
     if plan is None:
         raise NotFoundError(PLAN_NOT_FOUND)
     return plan
@@ -351,7 +351,7 @@ def _visible_item(session: Session, actor: User, item_id: int) -> ActionPlanItem
         select(ActionPlanItem)
         .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
         .where(ActionPlanItem.id == item_id, ActionPlan.member_id.in_(policy.visible_user_ids(actor)))
-        .options(selectinload(ActionPlanItem.plan), selectinload(ActionPlanItem.comments))
+        .options(joinedload(ActionPlanItem.plan, innerjoin=True), selectinload(ActionPlanItem.comments))
     )
     if item is None:
         raise NotFoundError(ITEM_NOT_FOUND)
@@ -456,9 +456,9 @@ def _previous_plan_id(record: OneOnOne) -> Select[int]:  # SQLAlchemy 2.1 spelli
 
 def plans_on_record_page(session: Session, record: OneOnOne) -> list[int]:
     """The ids of the plans a record's page shows: its own, and the previous one whose open items it lists."""
-    own = session.scalar(select(ActionPlan.id).where(ActionPlan.one_on_one_id == record.id))
-    previous = session.scalar(_previous_plan_id(record))
-    return [plan_id for plan_id in (own, previous) if plan_id is not None]
+    own = select(ActionPlan.id).where(ActionPlan.one_on_one_id == record.id).scalar_subquery()
+    row = session.execute(select(own, _previous_plan_id(record).scalar_subquery())).one()
+    return [plan_id for plan_id in row if plan_id is not None]
 
 
 def previous_open_items(session: Session, record: OneOnOne) -> list[ActionPlanItem]:
@@ -468,7 +468,7 @@ def previous_open_items(session: Session, record: OneOnOne) -> list[ActionPlanIt
     items = session.scalars(
         select(ActionPlanItem)
         .where(ActionPlanItem.plan_id == previous)
-        .options(selectinload(ActionPlanItem.plan))
+        .options(joinedload(ActionPlanItem.plan, innerjoin=True))
         .order_by(ActionPlanItem.position)
     )
     return [i for i in items if i.status != ItemStatus.DONE or (i.completed_at and i.completed_at > record.created_at)]
@@ -509,7 +509,7 @@ def open_items_of(session: Session, actor: User, member_id: int) -> list[ActionP
             ActionPlan.member_id.in_(policy.visible_user_ids(actor)),
             ActionPlanItem.status != ItemStatus.DONE,
         )
-        .options(selectinload(ActionPlanItem.plan))
+        .options(contains_eager(ActionPlanItem.plan))  # the plan joined for the filter
         .order_by(ActionPlanItem.due_date, ActionPlanItem.id)
     )
     return list(session.scalars(query))
@@ -518,4 +518,4 @@ def open_items_of(session: Session, actor: User, member_id: int) -> list[ActionP
 def plans_of(session: Session, actor: User, member_id: int) -> list[ActionPlan]:
     """A member's plans the actor may see, newest first, with their items (for the member page)."""
     query = _visible_plans(actor).where(ActionPlan.member_id == member_id).order_by(ActionPlan.id.desc())
-    return list(session.scalars(query))
+    return list(session.scalars(query).unique())

@@ -209,8 +209,9 @@ class AnalysisView:
         return self.analysis is not None and self.analysis.status in {AnalysisStatus.QUEUED, AnalysisStatus.RUNNING}
 
 
-def analysis_view(session: Session, user: User, record: OneOnOne) -> AnalysisView:
-    analysis = analyses.latest(session, record.id)
+def analysis_view(session: Session, user: User, record: OneOnOne, runs: list[Analysis] | None = None) -> AnalysisView:
+    """What the analysis panel shows: the latest run (the first of ``runs``, newest first, when read already)."""
+    analysis = analyses.latest(session, record.id) if runs is None else next(iter(runs), None)
     succeeded = analysis is not None and analysis.status == AnalysisStatus.SUCCEEDED and analysis.result
     result = analysis.result if succeeded and analysis is not None else None
     findings = list(enumerate((result or {}).get("findings", [])))
@@ -248,12 +249,13 @@ def record_page(request: Request, record_id: int, session: SessionDep, user: Pag
         request, session, user, lambda: map(pagecache.plan_of, coaching.plans_on_record_page(session, record))
     )
     today = coaching.today_in_japan(now)
+    history = service.analysis_runs(session, record)
     context = {
-        "view": analysis_view(session, user, record),
+        "view": analysis_view(session, user, record, history),
         "names": names_of(session, {record.member_id, record.created_by_id}),
         "plan": coaching.plan_of(session, user, record),
         "previous_items": coaching.previous_open_items(session, record),
-        "history": service.analysis_runs(session, record),
+        "history": history,
         "today": today,
         "poll_seconds": POLL_SECONDS,
         "can_edit": policy.can_administer(user) or record.created_by_id == user.id,

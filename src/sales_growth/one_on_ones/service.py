@@ -9,8 +9,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload, undefer
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from sales_growth.accounts import policy
 from sales_growth.accounts.models import Role, User
@@ -83,6 +83,17 @@ def decode_upload(upload: UploadedFile, *, limit: int) -> tuple[str, UploadedFil
 
 def list_records(session: Session, actor: User, filters: RecordFilter) -> tuple[list[OneOnOne], int]:
     """The records the actor may see, newest first, with the total before paging."""
+    query = _visible_records(actor, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return _page(session, query, filters), total
+
+
+def page_of_records(session: Session, actor: User, filters: RecordFilter) -> list[OneOnOne]:
+    """The same page without the total (for a caller that knows it already)."""
+    return _page(session, _visible_records(actor, filters), filters)
+
+
+def _visible_records(actor: User, filters: RecordFilter) -> Select[OneOnOne]:  # SQLAlchemy 2.1 spelling
     query = select(OneOnOne).where(policy.visible_to(actor, OneOnOne.member_id))
     if filters.member_id is not None:
         query = query.where(OneOnOne.member_id == filters.member_id)
@@ -90,14 +101,17 @@ def list_records(session: Session, actor: User, filters: RecordFilter) -> tuple[
         query = query.where(OneOnOne.held_on >= filters.held_from)
     if filters.held_to is not None:
         query = query.where(OneOnOne.held_on <= filters.held_to)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return query
+
+
+def _page(session: Session, query: Select[OneOnOne], filters: RecordFilter) -> list[OneOnOne]:
     page = (
-        query.options(selectinload(OneOnOne.upload))
+        query.options(joinedload(OneOnOne.upload))
         .order_by(OneOnOne.held_on.desc(), OneOnOne.id.desc())
         .limit(filters.limit)
         .offset(filters.offset)
     )
-    return list(session.scalars(page)), total
+    return list(session.scalars(page))
 
 
 def get_record(session: Session, actor: User, record_id: int) -> OneOnOne:
@@ -105,7 +119,7 @@ def get_record(session: Session, actor: User, record_id: int) -> OneOnOne:
     record = session.scalar(
         select(OneOnOne)
         .where(OneOnOne.id == record_id, OneOnOne.member_id.in_(policy.visible_user_ids(actor)))
-        .options(selectinload(OneOnOne.upload))
+        .options(joinedload(OneOnOne.upload))
     )
     if record is None:
         raise NotFoundError("1on1の記録が見つかりません。")
