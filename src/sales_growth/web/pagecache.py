@@ -18,6 +18,10 @@ What keeps it safe:
 - A hit needs the session's live entry in the token cache (:func:`tokens.live_cached_entry`): a revoked token or a
   changed user has none, and past the once-a-minute touch the request goes to the database like any other.
 - Only 200 responses without ``Set-Cookie`` are kept, for at most ``PAGE_CACHE_SECONDS``.
+
+Where it runs: a hit is served before the admission gate (:class:`EarlyHitMiddleware`: it needs no connection);
+pages are rendered and kept inside it (:class:`PageCacheMiddleware`). The notice a redirect asks for
+(``?notice=saved``) is not part of the key: a kept page has a slot for it, filled in as the page is sent.
 """
 
 from __future__ import annotations
