@@ -46,13 +46,13 @@ def member_growth(session: Session, actor: User, member_id: int, *, today: date)
         .where(OneOnOne.member_id == member_id)
         .order_by(OneOnOne.held_on, OneOnOne.id)
     ).all()
-    results = _latest_findings(session, [r.id for r in records])
+    findings = _latest_findings(session, [r.id for r in records])
     items = _items_of(session, [member_id])
     done_by_record: dict[int, Counter[str]] = defaultdict(Counter)
     for item in items:
         if item.status == ItemStatus.DONE:
             done_by_record[item.one_on_one_id][item.skill] += 1
-    lines = _smoothed_lines([(r.held_on, results.get(r.id), done_by_record[r.id]) for r in records])
+    lines = _smoothed_lines([(r.held_on, findings.get(r.id), done_by_record[r.id]) for r in records])
     return GrowthOut(
         member_id=member_id,
         skills=lines,
@@ -76,8 +76,8 @@ def _smoothed_lines(
 ) -> dict[str, list[GrowthPoint]]:
     smoothed: dict[str, float] = {}
     lines: dict[str, list[GrowthPoint]] = {}
-    for held_on, result, done in episodes:
-        for skill, x in _observation(result, done).items():
+    for held_on, findings, done in episodes:
+        for skill, x in _observation(findings, done).items():
             previous = smoothed.get(skill)
             smoothed[skill] = x if previous is None else SMOOTHING * x + (1 - SMOOTHING) * previous
             lines.setdefault(skill, []).append(GrowthPoint(date=held_on, score=round(50 + 50 * smoothed[skill], 1)))
