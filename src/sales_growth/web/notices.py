@@ -5,7 +5,7 @@ and the same page seen later are one entry; the notice of each request is put in
 
 from __future__ import annotations
 
-from markupsafe import escape
+from markupsafe import Markup
 
 PARAM = "notice"
 SLOT = "<!--page-notice-->"  # as base.html writes it for a kept page
@@ -29,7 +29,11 @@ def text(name: str | None) -> str | None:
     return NOTICES.get(name or "")
 
 
+def html(notice: str | None) -> Markup:
+    """A notice as the page shows it (nothing for none); base.html writes it through this too."""
+    return Markup('<p class="notice" role="status">{}</p>').format(notice) if notice else Markup("")
+
+
 def fill(page: str, name: str | None) -> str:
     """The page with this notice (or nothing) in its slot."""
-    notice = text(name)
-    return page.replace(SLOT, f'<p class="notice" role="status">{escape(notice)}</p>' if notice else "", 1)
+    return page.replace(SLOT, html(text(name)), 1)

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from sales_growth.analysis.models import SKILL_IDS, SKILL_LABELS_JA
 from sales_growth.ops.gate import maintenance_banner
 from sales_growth.ops.security import csrf_token
+from sales_growth.web import notices
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -86,6 +87,7 @@ def paragraphs(text: str | None) -> Markup:
 templates.env.globals.update(
     csrf_token=csrf_token,
     maintenance_banner=maintenance_banner,
+    notice_html=notices.html,
     current_user=current_user,
     SKILL_IDS=SKILL_IDS,
     SKILL_LABELS=SKILL_LABELS_JA,
