@@ -6,6 +6,9 @@ would (ASGI, with its real middleware, dependencies and thread pool, without the
 people as it can, and prints the process CPU time per request (median of ``--repeats`` rounds). CPU time, unlike a
 load test's latency, hardly moves with what else the shared machine is doing: use it to compare two versions of
 the code. What a load test of 1,000 users can reach is about (2 cores − the load generator) / this cost.
+
+``--profile FILE`` writes a cProfile of the measured rounds instead (the thread pool's work runs inline, so that the
+profile holds it; the printed costs then lack the hops): ``python -m pstats FILE`` or ``snakeviz`` reads it.
 """
 
 from __future__ import annotations
@@ -79,18 +82,33 @@ async def _measure(app: Any, calls: list[tuple[str, str]], requests: int) -> flo
     return 1e6 * (time.process_time() - started) / requests
 
 
+async def _inline(func: Any, *args: Any, **kwargs: Any) -> Any:
+    return func(*args)
+
+
 async def _run(app: Any, paths: dict[str, list[tuple[str, str]]], args: argparse.Namespace) -> dict[str, float]:
-    costs: dict[str, list[float]] = {route: [] for route in ROUTES}
+    costs: dict[str, list[float]] = {route: [] for route in args.routes.split(",")}
     async with app.router.lifespan_context(app):
         for route in ROUTES:  # every session and page once: the token cache and SQLite's pages are warm
             for call in paths[route]:
                 await _call(app, *call)
+        if args.profile:
+            import cProfile
+
+            import anyio.to_thread
+
+            anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
+            profile = cProfile.Profile()
+            profile.enable()
         for _ in range(args.repeats):
-            for route in ROUTES:
+            for route in args.routes.split(","):
                 if args.cached:  # one person's page again and again: every request is a hit
                     costs[route].append(await _measure(app, paths[route][:1], args.requests))
                 else:
                     costs[route].append(await _measure(app, paths[route], args.requests))
+        if args.profile:
+            profile.disable()
+            profile.dump_stats(args.profile)
     return {route: statistics.median(values) for route, values in costs.items()}
 
 
@@ -100,6 +118,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per route and round")
     parser.add_argument("--repeats", type=int, default=3, help="rounds; the median is printed")
     parser.add_argument("--cached", action="store_true", help="served from the page cache instead of rendered")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the measured rounds to this file")
+    parser.add_argument(
+        "--routes", default=",".join(ROUTES), help=f"which, comma-separated (default: {','.join(ROUTES)})"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sales-growth-cost-") as folder:
         data_dir = Path(folder)

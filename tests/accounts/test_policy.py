@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from sales_growth.accounts import policy
+from sales_growth.accounts.models import Role, User
 from sales_growth.errors import PermissionDeniedError
 from tests.personas import PERSONA_TREE, Personas
 
@@ -35,3 +38,20 @@ def test_only_admins_administer(personas: Personas) -> None:
     policy.require_admin(personas.users["admin"])
     with pytest.raises(PermissionDeniedError):
         policy.require_admin(personas.users["M0"])
+
+
+@pytest.mark.parametrize("actor", list(PERSONA_TREE))
+def test_a_statement_built_once_per_role_sees_what_its_actor_sees(
+    db_session: Session, personas: Personas, actor: str
+) -> None:
+    user = personas.users[actor]
+    built_once = select(User.id).where(policy.scoped(user.role, User.id))
+    assert set(db_session.scalars(built_once, policy.bound(user))) == set(
+        db_session.scalars(policy.visible_user_ids(user))
+    )
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.MANAGER])
+def test_a_statement_built_once_per_role_does_not_run_without_its_actor(db_session: Session, role: Role) -> None:
+    with pytest.raises(StatementError, match="actor_id"):
+        db_session.scalars(select(User.id).where(policy.scoped(role, User.id))).all()

@@ -31,7 +31,7 @@ def test_a_start_that_loses_the_race_resumes_the_winners_dialogue(
             return None
         return session.scalar(select(Dialogue).where(Dialogue.one_on_one_id == record_id))
 
-    monkeypatch.setattr(service, "_dialogue_of_record", missed_the_first_time)
+    monkeypatch.setattr(service, "dialogue_of_record", missed_the_first_time)
     member = db_session.merge(personas.users["A1"])
     dialogue, created = service.start_dialogue(
         db_session, member, record["id"], coach=BuiltinCoach(), settings=settings, now=utcnow()

@@ -2,37 +2,65 @@
 
 member: themself only. manager: their whole reporting subtree, themself included. admin: everyone.
 Queries elsewhere filter with :func:`visible_user_ids` so the rule is enforced in SQL, not in templates.
+
+The pages' statements are built once per role and run with the actor's id as a bound parameter (building a SELECT
+costs SQLAlchemy more than SQLite takes to run it): they filter with :func:`scoped` and run with :func:`bound`.
+A statement built so and run without :func:`bound` fails (a bound parameter without a value); it never widens.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select, true
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sales_growth.accounts.models import Role, User
 from sales_growth.errors import PermissionDeniedError
 
+ACTOR_ID = "actor_id"  # the bound parameter of the statements built with :func:`scoped`
+
 
 def visible_user_ids(actor: User) -> Select[int]:  # SQLAlchemy 2.1 spelling of Select[tuple[int]]
     """A SELECT of the ids of every user ``actor`` may see; use it as ``Model.user_id.in_(...)``."""
-    if actor.role == Role.ADMIN:
+    return _visible_ids(actor.role, actor.id)
+
+
+def _visible_ids(role: Role, actor_id: int | ColumnElement[int]) -> Select[int]:
+    if role == Role.ADMIN:
         return select(User.id)
-    if actor.role == Role.MANAGER:
-        return select(_subtree_ids(actor.id))
-    return select(User.id).where(User.id == actor.id)
+    if role == Role.MANAGER:
+        return select(_subtree_ids(actor_id))
+    return select(User.id).where(User.id == actor_id)
 
 
 def visible_to(actor: User, user_column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
     """A WHERE clause keeping the rows of users ``actor`` may see. For an admin it keeps everything without a
     subquery, so that the planner can read a list of everyone's rows in index order instead of sorting them all."""
-    if actor.role == Role.ADMIN:
+    return _visible_to(actor.role, actor.id, user_column)
+
+
+def scoped(role: Role, user_column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """:func:`visible_to` for any actor of ``role``, for a statement built once per role: the actor's id is the
+    bound parameter ``actor_id``, which :func:`bound` gives when the statement runs."""
+    return _visible_to(role, bindparam(ACTOR_ID, type_=Integer), user_column)
+
+
+def _visible_to(
+    role: Role, actor_id: int | ColumnElement[int], user_column: ColumnElement[int] | InstrumentedAttribute[int]
+) -> ColumnElement[bool]:
+    if role == Role.ADMIN:
         return true()
-    return user_column.in_(visible_user_ids(actor))
+    return user_column.in_(_visible_ids(role, actor_id))
 
 
-def _subtree_ids(root_id: int) -> ColumnElement[Any]:
+def bound(actor: User, **values: Any) -> dict[str, Any]:
+    """The parameters of a statement filtered with :func:`scoped`: the actor's id, and ``values``."""
+    return {ACTOR_ID: actor.id, **values}
+
+
+def _subtree_ids(root_id: int | ColumnElement[int]) -> ColumnElement[Any]:
     # UNION (not UNION ALL) so that even a cycle slipped in by hand terminates.
     tree = select(User.id.label("id")).where(User.id == root_id).cte("subtree", recursive=True)
     tree = tree.union(select(User.id).where(User.manager_id == tree.c.id))
@@ -42,9 +70,12 @@ def _subtree_ids(root_id: int) -> ColumnElement[Any]:
 def can_see_user(session: Session, actor: User, user_id: int) -> bool:
     if actor.id == user_id or actor.role == Role.ADMIN:
         return session.get(User, user_id) is not None
-    visible = visible_user_ids(actor).subquery()
-    (id_column,) = visible.c
-    return session.scalar(select(exists().where(id_column == user_id))) is True
+    return session.scalar(_can_see(actor.role), bound(actor, user_id=user_id)) is True
+
+
+@cache
+def _can_see(role: Role) -> Select[bool]:  # SQLAlchemy 2.1 spelling
+    return select(exists().where(User.id == bindparam("user_id"), scoped(role, User.id)))
 
 
 def can_record_for(session: Session, actor: User, member_id: int) -> bool:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from sales_growth.accounts import passwords, policy, tokens
@@ -104,6 +106,17 @@ def list_users(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(query.order_by(User.id).limit(limit).offset(offset)).all()
     return list(items), total
+
+
+def names_of(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """Users' names in one query (the caller has checked that the actor may see them)."""
+    ids = list(set(user_ids))
+    return dict(session.execute(_names(), {"user_ids": ids}).all()) if ids else {}
+
+
+@cache
+def _names() -> Select[int, str]:
+    return select(User.id, User.name).where(User.id.in_(bindparam("user_ids", expanding=True)))
 
 
 def get_user(session: Session, actor: User, user_id: int) -> User:

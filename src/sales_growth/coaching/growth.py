@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from cachetools import LRUCache
-from sqlalchemy import case, event, func, select
+from sqlalchemy import Select, bindparam, case, event, func, select
 from sqlalchemy.orm import Session
 
 from sales_growth.accounts import policy
-from sales_growth.accounts.models import User
+from sales_growth.accounts.models import Role, User
 from sales_growth.analysis.models import SKILL_IDS, SKILL_LABELS_JA
 from sales_growth.coaching.models import ActionPlan, ActionPlanItem, ItemStatus
 from sales_growth.coaching.schemas import Completion, GrowthOut, GrowthPoint, SkillCount, TeamMemberOut, TeamOut
@@ -41,11 +42,7 @@ def member_growth(session: Session, actor: User, member_id: int, *, today: date)
     """
     if not policy.can_see_user(session, actor, member_id):
         raise NotFoundError("メンバーが見つかりません。")
-    records = session.execute(
-        select(OneOnOne.id, OneOnOne.held_on)
-        .where(OneOnOne.member_id == member_id)
-        .order_by(OneOnOne.held_on, OneOnOne.id)
-    ).all()
+    records = session.execute(_records_of(), {"member_id": member_id}).all()
     findings = _latest_findings(session, [r.id for r in records])
     items = _items_of(session, [member_id])
     done_by_record: dict[int, Counter[str]] = defaultdict(Counter)
@@ -59,6 +56,15 @@ def member_growth(session: Session, actor: User, member_id: int, *, today: date)
         labels={skill: SKILL_LABELS_JA[skill] for skill in lines},  # type: ignore[index]
         action_completion=_completion(items, today),
         one_on_ones=len(records),
+    )
+
+
+@cache
+def _records_of() -> Select[int, date]:
+    return (
+        select(OneOnOne.id, OneOnOne.held_on)
+        .where(OneOnOne.member_id == bindparam("member_id"))
+        .order_by(OneOnOne.held_on, OneOnOne.id)
     )
 
 
@@ -103,20 +109,13 @@ def _latest_findings(session: Session, record_ids: list[int]) -> dict[int, tuple
     read in this process."""
     if not record_ids:
         return {}
-    newest = (
-        select(func.max(Analysis.id))
-        .where(Analysis.one_on_one_id.in_(record_ids), Analysis.status == AnalysisStatus.SUCCEEDED)
-        .group_by(Analysis.one_on_one_id)
-    )
-    rows = session.execute(
-        select(Analysis.one_on_one_id, Analysis.id, Analysis.finished_at).where(Analysis.id.in_(newest))
-    )
+    rows = session.execute(_latest_successes(), {"record_ids": record_ids})
     keys = {row.one_on_one_id: (row.id, row.finished_at) for row in rows}
     with _FINDINGS_LOCK:
         found = {record: _FINDINGS[key] for record, key in keys.items() if key in _FINDINGS}
     missing = {key[0]: (record, key) for record, key in keys.items() if record not in found}
     if missing:
-        loaded = session.execute(select(Analysis.id, Analysis.result).where(Analysis.id.in_(missing)))
+        loaded = session.execute(_results(), {"analysis_ids": list(missing)})
         for analysis_id, result in loaded:
             record, key = missing[analysis_id]
             findings = tuple(
@@ -129,13 +128,35 @@ def _latest_findings(session: Session, record_ids: list[int]) -> dict[int, tuple
     return found
 
 
+@cache
+def _latest_successes() -> Select[int, int, datetime | None]:
+    newest = (
+        select(func.max(Analysis.id))
+        .where(
+            Analysis.one_on_one_id.in_(bindparam("record_ids", expanding=True)),
+            Analysis.status == AnalysisStatus.SUCCEEDED,
+        )
+        .group_by(Analysis.one_on_one_id)
+    )
+    return select(Analysis.one_on_one_id, Analysis.id, Analysis.finished_at).where(Analysis.id.in_(newest))
+
+
+@cache
+def _results() -> Select[int, Any]:
+    return select(Analysis.id, Analysis.result).where(Analysis.id.in_(bindparam("analysis_ids", expanding=True)))
+
+
 def _items_of(session: Session, member_ids: list[int]) -> list[Any]:
-    query = (
+    return list(session.execute(_items_of_members(), {"member_ids": member_ids}).all())
+
+
+@cache
+def _items_of_members() -> Select[str, str, date, int]:
+    return (
         select(ActionPlanItem.skill, ActionPlanItem.status, ActionPlanItem.due_date, ActionPlan.one_on_one_id)
         .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
-        .where(ActionPlan.member_id.in_(member_ids))
+        .where(ActionPlan.member_id.in_(bindparam("member_ids", expanding=True)))
     )
-    return list(session.execute(query).all())
 
 
 def _completion(items: list[Any], today: date) -> Completion:
@@ -177,11 +198,7 @@ def _team_changed(session: Session, _context: object) -> None:
 
 
 def _team(session: Session, actor: User, today: date) -> TeamOut:
-    members = list(
-        session.scalars(
-            select(User).where(User.id.in_(policy.visible_user_ids(actor)), User.id != actor.id).order_by(User.id)
-        )
-    )
+    members = list(session.scalars(_team_of(actor.role), policy.bound(actor)))
     ids = [m.id for m in members]
     last = _last_one_on_ones(session, ids)
     counts = _open_and_overdue(session, ids, today)
@@ -204,6 +221,12 @@ def _team(session: Session, actor: User, today: date) -> TeamOut:
         for m in members
     ]
     return TeamOut(items=items, total=len(items))
+
+
+@cache
+def _team_of(role: Role) -> Select[User]:
+    """Everyone the actor sees but themself, by id."""
+    return select(User).where(policy.scoped(role, User.id), User.id != bindparam(policy.ACTOR_ID)).order_by(User.id)
 
 
 def _last_one_on_ones(session: Session, member_ids: list[int]) -> dict[int, date]:
@@ -238,9 +261,7 @@ def _challenge_counts(session: Session, member_ids: list[int]) -> dict[int, Coun
     """How many of each member's 1on1s found each skill a challenge (a 1on1 counts a skill once)."""
     if not member_ids:
         return {}
-    records = dict(
-        session.execute(select(OneOnOne.id, OneOnOne.member_id).where(OneOnOne.member_id.in_(member_ids))).all()
-    )
+    records = dict(session.execute(_records_of_members(), {"member_ids": member_ids}).all())
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for record_id, findings in _latest_findings(session, list(records)).items():
         skills = {skill for skill, polarity, _confidence in findings if polarity == "challenge"}
@@ -248,10 +269,16 @@ def _challenge_counts(session: Session, member_ids: list[int]) -> dict[int, Coun
     return counts
 
 
+@cache
+def _records_of_members() -> Select[int, int]:
+    return select(OneOnOne.id, OneOnOne.member_id).where(
+        OneOnOne.member_id.in_(bindparam("member_ids", expanding=True))
+    )
+
+
 def challenge_matrix(session: Session, actor: User) -> dict[int, Counter[str]]:
     """For the team's heat map: per member of the actor's team (as :func:`team` lists it), how many of their
     1on1s found each skill a challenge."""
     if not policy.can_see_team(actor):
         raise PermissionDeniedError("チームの状況を見られるのは上司と管理者です。")
-    ids = list(session.scalars(select(User.id).where(User.id.in_(policy.visible_user_ids(actor)), User.id != actor.id)))
-    return _challenge_counts(session, ids)
+    return _challenge_counts(session, [m.id for m in session.scalars(_team_of(actor.role), policy.bound(actor))])

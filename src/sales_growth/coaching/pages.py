@@ -32,7 +32,6 @@ from sales_growth.errors import InvalidInputError
 from sales_growth.feedback import service as feedback
 from sales_growth.one_on_ones import service as records
 from sales_growth.one_on_ones.models import AnalysisStatus
-from sales_growth.one_on_ones.pages import names_of
 from sales_growth.web import pagecache
 from sales_growth.web.deps import SessionDep, SettingsDep
 from sales_growth.web.pages import PageUser, render, see_other
@@ -122,7 +121,7 @@ def plan_page(request: Request, plan_id: int, session: SessionDep, user: PageUse
     context = {
         "plan": plan,
         "record": record,
-        "member_name": names_of(session, {plan.member_id}).get(plan.member_id, ""),
+        "member_name": accounts.names_of(session, [plan.member_id]).get(plan.member_id, ""),
         "authors": service.author_names(session, plan.items),
         "today": service.today_in_japan(now),
         "can_change": policy.can_change_plan(user, plan.member_id),

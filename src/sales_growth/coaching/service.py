@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Date, Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from sales_growth.accounts import policy
-from sales_growth.accounts.models import User
+from sales_growth.accounts import service as accounts
+from sales_growth.accounts.models import Role, User
 from sales_growth.analysis.coach.grounding import customer_of
 from sales_growth.analysis.coach.models import Coach, CoachContext, CoachReply, Turn
 from sales_growth.analysis.coach.plan import build_plan
@@ -67,7 +69,7 @@ def start_dialogue(
     record = records.get_record(session, actor, record_id)
     if not policy.can_read_dialogue(actor, record.member_id):
         raise PermissionDeniedError("対話セッションを始められるのは、記録の本人だけです。")
-    existing = _dialogue_of_record(session, record.id)
+    existing = dialogue_of_record(session, record.id)
     if existing is not None:
         return existing, False
     analysis = _succeeded_analysis(session, record.id)
@@ -85,7 +87,7 @@ def start_dialogue(
             session.add(dialogue)
             session.flush()
     except IntegrityError:  # another request started it a moment ago: resume that one
-        existing = _dialogue_of_record(session, record.id)
+        existing = dialogue_of_record(session, record.id)
         if existing is None:
             raise
         return existing, False
@@ -93,8 +95,14 @@ def start_dialogue(
     return dialogue, True
 
 
-def _dialogue_of_record(session: Session, record_id: int) -> Dialogue | None:
-    return session.scalar(select(Dialogue).where(Dialogue.one_on_one_id == record_id))
+def dialogue_of_record(session: Session, record_id: int) -> Dialogue | None:
+    """A record's dialogue, if it has one (the caller has checked that the actor may read it)."""
+    return session.scalar(_dialogue(), {"record_id": record_id})
+
+
+@cache
+def _dialogue() -> Select[Dialogue]:  # SQLAlchemy 2.1 spelling
+    return select(Dialogue).where(Dialogue.one_on_one_id == bindparam("record_id"))
 
 
 def _succeeded_analysis(session: Session, record_id: int) -> Analysis:
@@ -312,19 +320,23 @@ def plan_for_record(session: Session, actor: User, record_id: int) -> ActionPlan
 
 def plan_of(session: Session, actor: User, record: OneOnOne) -> ActionPlan | None:
     """The plan of a record already fetched through ``get_record`` (the record page: no second fetch)."""
-    return session.scalars(_visible_plans(actor).where(ActionPlan.one_on_one_id == record.id)).unique().first()
+    plans = session.scalars(_visible_plans(actor.role, "one_on_one_id"), policy.bound(actor, key=record.id))
+    return plans.unique().first()
 
 
-def _visible_plans(actor: User) -> Select[ActionPlan]:  # SQLAlchemy 2.1 spelling
+@cache
+def _visible_plans(role: Role, by: str) -> Select[ActionPlan]:  # SQLAlchemy 2.1 spelling
+    """The plans the actor may see whose column ``by`` is the bound ``key``, newest first, with their items."""
     return (
         select(ActionPlan)
-        .where(ActionPlan.member_id.in_(policy.visible_user_ids(actor)))
+        .where(getattr(ActionPlan, by) == bindparam("key"), policy.scoped(role, ActionPlan.member_id))
         .options(joinedload(ActionPlan.items).joinedload(ActionPlanItem.comments))  # one query: a plan has a few
+        .order_by(ActionPlan.id.desc())
     )
 
 
 def get_plan(session: Session, actor: User, plan_id: int) -> ActionPlan:
-    plan = session.scalars(_visible_plans(actor).where(ActionPlan.id == plan_id)).unique().first()
+    plan = session.scalars(_visible_plans(actor.role, "id"), policy.bound(actor, key=plan_id)).unique().first()
     if plan is None:
         raise NotFoundError(PLAN_NOT_FOUND)
     return plan
@@ -347,15 +359,20 @@ def _require_member(actor: User, plan: ActionPlan) -> None:
 
 
 def _visible_item(session: Session, actor: User, item_id: int) -> ActionPlanItem:
-    item = session.scalar(
-        select(ActionPlanItem)
-        .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
-        .where(ActionPlanItem.id == item_id, ActionPlan.member_id.in_(policy.visible_user_ids(actor)))
-        .options(joinedload(ActionPlanItem.plan, innerjoin=True), selectinload(ActionPlanItem.comments))
-    )
+    item = session.scalar(_item(actor.role), policy.bound(actor, item_id=item_id))
     if item is None:
         raise NotFoundError(ITEM_NOT_FOUND)
     return item
+
+
+@cache
+def _item(role: Role) -> Select[ActionPlanItem]:  # SQLAlchemy 2.1 spelling
+    return (
+        select(ActionPlanItem)
+        .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
+        .where(ActionPlanItem.id == bindparam("item_id"), policy.scoped(role, ActionPlan.member_id))
+        .options(joinedload(ActionPlanItem.plan, innerjoin=True), selectinload(ActionPlanItem.comments))
+    )
 
 
 def update_item(session: Session, actor: User, item_id: int, changes: ItemUpdate, *, now: datetime) -> ActionPlanItem:
@@ -426,10 +443,7 @@ def add_comment(session: Session, actor: User, item_id: int, body: str) -> ItemC
 
 def author_names(session: Session, items: Iterable[ActionPlanItem]) -> dict[int, str]:
     """The names of everyone who commented on these items, in one query."""
-    ids = {c.author_id for item in items for c in item.comments}
-    if not ids:
-        return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    return accounts.names_of(session, (c.author_id for item in items for c in item.comments))
 
 
 def is_overdue(item: ActionPlanItem, today: date) -> bool:
@@ -440,38 +454,49 @@ def is_overdue(item: ActionPlanItem, today: date) -> bool:
 # --- continuity: the previous plan's open items --------------------------------------------------------------------
 
 
-def _previous_plan_id(record: OneOnOne) -> Select[int]:  # SQLAlchemy 2.1 spelling
-    """The member's previous plan: the plan of their latest record before this one."""
+def _previous_plan_id() -> Select[int]:  # SQLAlchemy 2.1 spelling
+    """The member's previous plan: the plan of their latest record before this one (see :func:`_of_record`)."""
+    before = tuple_(bindparam("held_on", type_=Date), bindparam("record_id", type_=Integer))
     return (
         select(ActionPlan.id)
         .join(OneOnOne, OneOnOne.id == ActionPlan.one_on_one_id)
-        .where(
-            ActionPlan.member_id == record.member_id,
-            tuple_(OneOnOne.held_on, OneOnOne.id) < tuple_(record.held_on, record.id),
-        )
+        .where(ActionPlan.member_id == bindparam("member_id"), tuple_(OneOnOne.held_on, OneOnOne.id) < before)
         .order_by(OneOnOne.held_on.desc(), OneOnOne.id.desc())
         .limit(1)
     )
 
 
+def _of_record(record: OneOnOne) -> dict[str, object]:
+    return {"member_id": record.member_id, "held_on": record.held_on, "record_id": record.id}
+
+
 def plans_on_record_page(session: Session, record: OneOnOne) -> list[int]:
     """The ids of the plans a record's page shows: its own, and the previous one whose open items it lists."""
-    own = select(ActionPlan.id).where(ActionPlan.one_on_one_id == record.id).scalar_subquery()
-    row = session.execute(select(own, _previous_plan_id(record).scalar_subquery())).one()
+    row = session.execute(_plans_on_record_page(), _of_record(record)).one()
     return [plan_id for plan_id in row if plan_id is not None]
+
+
+@cache
+def _plans_on_record_page() -> Select[int | None, int | None]:  # SQLAlchemy 2.1 spelling
+    own = select(ActionPlan.id).where(ActionPlan.one_on_one_id == bindparam("record_id")).scalar_subquery()
+    return select(own, _previous_plan_id().scalar_subquery())
 
 
 def previous_open_items(session: Session, record: OneOnOne) -> list[ActionPlanItem]:
     """The items of the member's previous plan (the plan of their latest record before this one) that were still
     open when this record was made: not done, or done only after it."""
-    previous = _previous_plan_id(record).scalar_subquery()
-    items = session.scalars(
+    items = session.scalars(_previous_items(), _of_record(record))
+    return [i for i in items if i.status != ItemStatus.DONE or (i.completed_at and i.completed_at > record.created_at)]
+
+
+@cache
+def _previous_items() -> Select[ActionPlanItem]:  # SQLAlchemy 2.1 spelling
+    return (
         select(ActionPlanItem)
-        .where(ActionPlanItem.plan_id == previous)
+        .where(ActionPlanItem.plan_id == _previous_plan_id().scalar_subquery())
         .options(joinedload(ActionPlanItem.plan, innerjoin=True))
         .order_by(ActionPlanItem.position)
     )
-    return [i for i in items if i.status != ItemStatus.DONE or (i.completed_at and i.completed_at > record.created_at)]
 
 
 def open_item_out(item: ActionPlanItem, today: date) -> OpenItemOut:
@@ -501,21 +526,24 @@ def open_items_for_progress(session: Session, record_id: int) -> list[OpenItem]:
 
 def open_items_of(session: Session, actor: User, member_id: int) -> list[ActionPlanItem]:
     """A member's items not yet done across all their plans, earliest due first (empty for an invisible member)."""
-    query = (
+    return list(session.scalars(_open_items(actor.role), policy.bound(actor, member_id=member_id)))
+
+
+@cache
+def _open_items(role: Role) -> Select[ActionPlanItem]:  # SQLAlchemy 2.1 spelling
+    return (
         select(ActionPlanItem)
         .join(ActionPlan, ActionPlan.id == ActionPlanItem.plan_id)
         .where(
-            ActionPlan.member_id == member_id,
-            ActionPlan.member_id.in_(policy.visible_user_ids(actor)),
+            ActionPlan.member_id == bindparam("member_id"),
+            policy.scoped(role, ActionPlan.member_id),
             ActionPlanItem.status != ItemStatus.DONE,
         )
         .options(contains_eager(ActionPlanItem.plan))  # the plan joined for the filter
         .order_by(ActionPlanItem.due_date, ActionPlanItem.id)
     )
-    return list(session.scalars(query))
 
 
 def plans_of(session: Session, actor: User, member_id: int) -> list[ActionPlan]:
     """A member's plans the actor may see, newest first, with their items (for the member page)."""
-    query = _visible_plans(actor).where(ActionPlan.member_id == member_id).order_by(ActionPlan.id.desc())
-    return list(session.scalars(query).unique())
+    return list(session.scalars(_visible_plans(actor.role, "member_id"), policy.bound(actor, key=member_id)).unique())

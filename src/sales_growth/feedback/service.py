@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from sales_growth.accounts import policy
@@ -95,18 +96,24 @@ class RatingSummary:
 
 def analysis_rating(session: Session, actor: User, analysis_id: int) -> RatingSummary:
     """The actor's own rating and everyone's average for an analysis (the caller has checked visibility)."""
-    return _summary(session, actor, Rating.analysis_id == analysis_id)
+    return _summary(session, actor, "analysis_id", analysis_id)
 
 
 def plan_rating(session: Session, actor: User, plan_id: int) -> RatingSummary:
-    return _summary(session, actor, Rating.plan_id == plan_id)
+    return _summary(session, actor, "plan_id", plan_id)
 
 
-def _summary(session: Session, actor: User, where: Any) -> RatingSummary:
-    ratings = list(session.scalars(select(Rating).where(where)))
+def _summary(session: Session, actor: User, of: str, rated_id: int) -> RatingSummary:
+    ratings = list(session.scalars(_ratings_of(of), {"rated_id": rated_id}))
     mine = next((r for r in ratings if r.author_id == actor.id), None)
     average = sum(r.score for r in ratings) / len(ratings) if ratings else None
     return RatingSummary(mine=mine, average=average, count=len(ratings))
+
+
+@cache
+def _ratings_of(of: str) -> Select[Rating]:  # SQLAlchemy 2.1 spelling
+    """The ratings whose column ``of`` (``analysis_id`` or ``plan_id``) is the bound ``rated_id``."""
+    return select(Rating).where(getattr(Rating, of) == bindparam("rated_id"))
 
 
 # --- corrections -----------------------------------------------------------------------------------------------
@@ -185,8 +192,13 @@ def withdraw(session: Session, actor: User, correction_id: int) -> None:
 
 def corrections_of(session: Session, analysis_id: int) -> list[FindingCorrection]:
     """Every correction of an analysis, oldest first (the caller has checked visibility)."""
-    query = select(FindingCorrection).where(FindingCorrection.analysis_id == analysis_id)
-    return list(session.scalars(query.order_by(FindingCorrection.id)))
+    return list(session.scalars(_corrections(), {"analysis_id": analysis_id}))
+
+
+@cache
+def _corrections() -> Select[FindingCorrection]:  # SQLAlchemy 2.1 spelling
+    query = select(FindingCorrection).where(FindingCorrection.analysis_id == bindparam("analysis_id"))
+    return query.order_by(FindingCorrection.id)
 
 
 @dataclass

@@ -14,9 +14,10 @@ import socket
 import threading
 import time
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sales_growth import jobs
@@ -45,8 +46,13 @@ def start(session: Session, record: OneOnOne, *, engine: str) -> Analysis:
 
 
 def latest(session: Session, record_id: int) -> Analysis | None:
-    query = select(Analysis).where(Analysis.one_on_one_id == record_id).order_by(Analysis.id.desc()).limit(1)
-    return session.scalar(query)
+    return session.scalar(_latest(), {"record_id": record_id})
+
+
+@cache
+def _latest() -> Select[Analysis]:  # SQLAlchemy 2.1 spelling
+    query = select(Analysis).where(Analysis.one_on_one_id == bindparam("record_id"))
+    return query.order_by(Analysis.id.desc()).limit(1)
 
 
 def as_dict(analysis: Analysis, *, with_result: bool = True) -> dict[str, Any]:

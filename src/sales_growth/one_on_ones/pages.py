@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sales_growth.accounts import policy
 from sales_growth.accounts.deps import ExpensiveUser, NowDep
 from sales_growth.accounts.models import Role, User
+from sales_growth.accounts.service import names_of
 from sales_growth.coaching import service as coaching
 from sales_growth.coaching.models import Dialogue
 from sales_growth.errors import DomainError
@@ -36,13 +37,6 @@ router = APIRouter(tags=["one-on-ones-pages"], include_in_schema=False)
 
 RECORDS_PER_PAGE = 30
 POLL_SECONDS = 1
-
-
-def names_of(session: Session, user_ids: set[int]) -> dict[int, str]:
-    """Users' names in one query."""
-    if not user_ids:
-        return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
 
 
 # --- the list ----------------------------------------------------------------------------------------------------
@@ -218,7 +212,7 @@ def analysis_view(session: Session, user: User, record: OneOnOne, runs: list[Ana
     is_member = policy.can_read_dialogue(user, record.member_id)
     dialogue = None
     if is_member:
-        dialogue = session.scalar(select(Dialogue).where(Dialogue.one_on_one_id == record.id))
+        dialogue = coaching.dialogue_of_record(session, record.id)
     return AnalysisView(
         record=record,
         analysis=analysis,

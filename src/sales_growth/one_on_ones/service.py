@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, undefer
 
 from sales_growth.accounts import policy
@@ -83,47 +84,74 @@ def decode_upload(upload: UploadedFile, *, limit: int) -> tuple[str, UploadedFil
 
 def list_records(session: Session, actor: User, filters: RecordFilter) -> tuple[list[OneOnOne], int]:
     """The records the actor may see, newest first, with the total before paging."""
-    query = _visible_records(actor, filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return _page(session, query, filters), total
+    params = _record_params(actor, filters)
+    total = session.scalar(_count_of_records(actor.role, *_shape(filters)), params) or 0
+    return list(session.scalars(_page_of_records(actor.role, *_shape(filters)), params)), total
 
 
 def page_of_records(session: Session, actor: User, filters: RecordFilter) -> list[OneOnOne]:
     """The same page without the total (for a caller that knows it already)."""
-    return _page(session, _visible_records(actor, filters), filters)
+    return list(session.scalars(_page_of_records(actor.role, *_shape(filters)), _record_params(actor, filters)))
 
 
-def _visible_records(actor: User, filters: RecordFilter) -> Select[OneOnOne]:  # SQLAlchemy 2.1 spelling
-    query = select(OneOnOne).where(policy.visible_to(actor, OneOnOne.member_id))
-    if filters.member_id is not None:
-        query = query.where(OneOnOne.member_id == filters.member_id)
-    if filters.held_from is not None:
-        query = query.where(OneOnOne.held_on >= filters.held_from)
-    if filters.held_to is not None:
-        query = query.where(OneOnOne.held_on <= filters.held_to)
+def _shape(filters: RecordFilter) -> tuple[bool, bool, bool]:
+    """Which filters are set: the statements are built once per role and shape, the values bound when they run."""
+    return filters.member_id is not None, filters.held_from is not None, filters.held_to is not None
+
+
+def _record_params(actor: User, filters: RecordFilter) -> dict[str, object]:
+    return policy.bound(
+        actor,
+        member_id=filters.member_id,
+        held_from=filters.held_from,
+        held_to=filters.held_to,
+        limit=filters.limit,
+        offset=filters.offset,
+    )
+
+
+def _visible_records(role: Role, by_member: bool, since: bool, until: bool) -> Select[OneOnOne]:
+    query = select(OneOnOne).where(policy.scoped(role, OneOnOne.member_id))
+    if by_member:
+        query = query.where(OneOnOne.member_id == bindparam("member_id"))
+    if since:
+        query = query.where(OneOnOne.held_on >= bindparam("held_from"))
+    if until:
+        query = query.where(OneOnOne.held_on <= bindparam("held_to"))
     return query
 
 
-def _page(session: Session, query: Select[OneOnOne], filters: RecordFilter) -> list[OneOnOne]:
-    page = (
-        query.options(joinedload(OneOnOne.upload))
+@cache
+def _count_of_records(role: Role, by_member: bool, since: bool, until: bool) -> Select[int]:
+    return select(func.count()).select_from(_visible_records(role, by_member, since, until).subquery())
+
+
+@cache
+def _page_of_records(role: Role, by_member: bool, since: bool, until: bool) -> Select[OneOnOne]:
+    return (
+        _visible_records(role, by_member, since, until)
+        .options(joinedload(OneOnOne.upload))
         .order_by(OneOnOne.held_on.desc(), OneOnOne.id.desc())
-        .limit(filters.limit)
-        .offset(filters.offset)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
     )
-    return list(session.scalars(page))
 
 
 def get_record(session: Session, actor: User, record_id: int) -> OneOnOne:
     """One record the actor may see; 404 when it is missing or invisible alike."""
-    record = session.scalar(
-        select(OneOnOne)
-        .where(OneOnOne.id == record_id, OneOnOne.member_id.in_(policy.visible_user_ids(actor)))
-        .options(joinedload(OneOnOne.upload))
-    )
+    record = session.scalar(_record(actor.role), policy.bound(actor, record_id=record_id))
     if record is None:
         raise NotFoundError("1on1の記録が見つかりません。")
     return record
+
+
+@cache
+def _record(role: Role) -> Select[OneOnOne]:  # SQLAlchemy 2.1 spelling
+    return (
+        select(OneOnOne)
+        .where(OneOnOne.id == bindparam("record_id"), policy.scoped(role, OneOnOne.member_id))
+        .options(joinedload(OneOnOne.upload))
+    )
 
 
 def update_record(
@@ -156,11 +184,17 @@ def latest_analyses(session: Session, record_ids: list[int]) -> dict[int, Analys
     """The newest analysis of each record, in one query."""
     if not record_ids:
         return {}
+    return {a.one_on_one_id: a for a in session.scalars(_latest_analyses(), {"record_ids": record_ids})}
+
+
+@cache
+def _latest_analyses() -> Select[Analysis]:  # SQLAlchemy 2.1 spelling
     newest = (
-        select(func.max(Analysis.id)).where(Analysis.one_on_one_id.in_(record_ids)).group_by(Analysis.one_on_one_id)
+        select(func.max(Analysis.id))
+        .where(Analysis.one_on_one_id.in_(bindparam("record_ids", expanding=True)))
+        .group_by(Analysis.one_on_one_id)
     )
-    rows = session.scalars(select(Analysis).where(Analysis.id.in_(newest)))
-    return {a.one_on_one_id: a for a in rows}
+    return select(Analysis).where(Analysis.id.in_(newest))
 
 
 def analysis_history(session: Session, actor: User, record_id: int) -> list[Analysis]:
@@ -169,8 +203,12 @@ def analysis_history(session: Session, actor: User, record_id: int) -> list[Anal
 
 def analysis_runs(session: Session, record: OneOnOne) -> list[Analysis]:
     """Every analysis run of a record already fetched through :func:`get_record`, newest first."""
-    query = select(Analysis).where(Analysis.one_on_one_id == record.id).order_by(Analysis.id.desc())
-    return list(session.scalars(query))
+    return list(session.scalars(_analysis_runs(), {"record_id": record.id}))
+
+
+@cache
+def _analysis_runs() -> Select[Analysis]:  # SQLAlchemy 2.1 spelling
+    return select(Analysis).where(Analysis.one_on_one_id == bindparam("record_id")).order_by(Analysis.id.desc())
 
 
 def delete_record(session: Session, actor: User, record_id: int) -> None:

@@ -30,10 +30,11 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Select, bindparam, event, inspect, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -110,14 +111,24 @@ def keeps(request: Request) -> bool:
 
 def record_people(session: Session, record_id: int) -> tuple[int, int] | None:
     """(member, author) of a record (None when there is no such record), read before the page."""
-    row = session.execute(select(OneOnOne.member_id, OneOnOne.created_by_id).where(OneOnOne.id == record_id)).first()
+    row = session.execute(_record_people(), {"record_id": record_id}).first()
     return None if row is None else (row.member_id, row.created_by_id)
+
+
+@cache
+def _record_people() -> Select[int, int]:
+    return select(OneOnOne.member_id, OneOnOne.created_by_id).where(OneOnOne.id == bindparam("record_id"))
 
 
 def plan_member(session: Session, plan_id: int) -> list[int]:
     """The member of a plan (none when there is no such plan), read before the page."""
-    member = session.scalar(select(ActionPlan.member_id).where(ActionPlan.id == plan_id))
+    member = session.scalar(_plan_member(), {"plan_id": plan_id})
     return [] if member is None else [member]
+
+
+@cache
+def _plan_member() -> Select[int]:
+    return select(ActionPlan.member_id).where(ActionPlan.id == bindparam("plan_id"))
 
 
 def member_names(member_ids: Iterable[int], *, records: bool = True, plans: bool = True) -> list[str]:
