@@ -52,9 +52,15 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-async def get_current_user(request: Request, session: SessionDep, settings: SettingsDep, now: NowDep) -> User:
+async def get_current_user(request: Request, session: SessionDep) -> User:
     """The token's user: from the cache on the event loop when it has a live entry, else from the database in a
-    thread (once a minute per token, and after every invalidation)."""
+    thread (once a minute per token, and after every invalidation).
+
+    It reads the settings and the clock from the request, not as dependencies of its own: FastAPI solves each
+    dependency of each request again, cached or not (about 0.1 ms of CPU each), and this one is on every route.
+    """
+    settings: Settings = request.app.state.settings
+    now = request_now(request)
     value = bearer_token(request)
     kind = TokenKind.API
     if value is None:

@@ -7,6 +7,7 @@ person's words, whatever a caller passes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import MutableMapping
@@ -19,9 +20,15 @@ REDACTED = "[redacted]"
 _SENSITIVE = ("password", "token", "secret", "authorization", "cookie", "content", "transcript", "api_key")
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_sensitive(key: str) -> bool:
+    """Whether a key may carry a secret or a person's words (log lines have few keys, the same on every line)."""
+    return any(word in key.lower() for word in _SENSITIVE)
+
+
 def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     for key in list(event_dict):
-        if any(word in key.lower() for word in _SENSITIVE):
+        if _is_sensitive(key):
             event_dict[key] = REDACTED
     return event_dict
 
