@@ -63,7 +63,7 @@ def serve(
             "sales-growth users add --email admin@example.com --name 管理者 --role admin"
         )
     uvicorn.run(
-        "sales_growth.web.app:create_app",
+        "sales_growth.web.app:create_served_app",
         factory=True,
         host=host,
         port=port,
@@ -71,7 +71,7 @@ def serve(
         proxy_headers=True,
         timeout_keep_alive=settings.keep_alive_seconds,
         log_level=settings.log_level.lower(),
-        log_config=None,  # keep the JSON logging configured above
+        log_config=None,  # keep the JSON logging configured above (and by create_served_app in each process)
         access_log=False,  # the app writes one access line per request, with the request and user ids
     )
 

@@ -20,6 +20,7 @@ from sales_growth.db import create_db_engine, create_session_factory
 from sales_growth.errors import DomainError, PermissionDeniedError
 from sales_growth.ops import metrics, tracing
 from sales_growth.ops.cache import make_cache
+from sales_growth.ops.logs import configure_logging
 from sales_growth.ops.maintenance import StatusCache
 from sales_growth.settings import Settings, get_settings
 from sales_growth.web.templating import STATIC_DIR
@@ -37,6 +38,18 @@ _HTTP_MESSAGES_JA = {
     413: "リクエストが大きすぎます。",
     429: "リクエストが多すぎます。しばらく待ってから再度お試しください。",
 }
+
+
+def create_served_app() -> FastAPI:
+    """The app as ``sales-growth serve`` runs it in each of its web processes: the process's logging first.
+
+    With ``--workers N`` uvicorn starts N fresh interpreters that call this factory; the logging ``serve``
+    configured in its own process does not reach them (their lines were structlog's default console format,
+    without the redaction of :mod:`ops.logs`).
+    """
+    settings = get_settings()
+    configure_logging(level=settings.log_level)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None) -> FastAPI:
