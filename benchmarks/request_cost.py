@@ -21,13 +21,17 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "load"))
 
-ROUTES = ("home", "records", "record", "plan", "growth", "analysis", "team", "member", "m-record", "m-plan")
+ROUTES = (
+    "home", "records", "record", "plan", "growth", "analysis", "team", "member", "m-record", "m-plan", "progress"
+)  # fmt: skip
+PROGRESS = ("doing", "todo")  # each item's progress alternates between the two: every post changes its item
 
 
 def _paths(people: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
@@ -44,6 +48,7 @@ def _paths(people: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
         paths["plan"].append((m["session"], f"/action-plans/{plan}"))
         paths["growth"].append((m["session"], f"/api/v1/members/{m['id']}/growth"))
         paths["analysis"].append((m["session"], f"/api/v1/one-on-ones/{record}/analysis"))
+        paths["progress"].append((m["session"], f"POST /action-items/{m['items'][-1]}/progress"))
     for g in managers:
         report = by_id[g["reports"][0]]
         paths["team"].append((g["session"], "/team"))
@@ -53,24 +58,40 @@ def _paths(people: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
     return paths
 
 
+_posts: Counter[str] = Counter()  # posts per path
+
+
 async def _call(app: Any, session: str, path: str) -> None:
+    """A GET of ``path``, or with ``POST /path`` the progress form's post (with the page's CSRF token), answered
+    by the redirect to the plan (only the post is measured: the plan's page is a route of its own)."""
+    method, _, path = path.rpartition(" ")
     route, _, query = path.partition("?")
+    headers = [(b"host", b"127.0.0.1"), (b"cookie", f"sg_session={session}".encode()), (b"accept", b"text/html")]
+    body = b""
+    if method == "POST":
+        from sales_growth.ops.security import session_token
+
+        _posts[path] += 1
+        body = f"status={PROGRESS[_posts[path] % 2]}&note=".encode()
+        headers += [
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"x-csrf-token", session_token(app.state.settings.resolved_secret_key(), session).encode()),
+        ]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": route, "raw_path": route.encode(), "query_string": query.encode(), "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), (b"cookie", f"sg_session={session}".encode()), (b"accept", b"text/html")],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80), "state": {},
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method or "GET",
+        "scheme": "http", "path": route, "raw_path": route.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80), "state": {},
     }  # fmt: skip
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
     await app(scope, receive, send)
-    if sent[0]["status"] != 200:
+    if sent[0]["status"] != (303 if method == "POST" else 200):
         raise SystemExit(f"{path}: {sent[0]['status']}")
 
 

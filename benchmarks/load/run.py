@@ -258,7 +258,9 @@ def page_cache_counts(base: str) -> str:
 
 
 def app_errors(log: Path) -> list[str]:
-    """The distinct errors the app logged: their message and the last line of their exception."""
+    """The distinct errors the app logged (their message and the last line of their exception), and its refusals:
+    the access lines of 4xx and 5xx answers by route and status, with whether the user was known (a refused CSRF
+    token is answered before authentication, a policy refusal after)."""
     seen: dict[str, int] = {}
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
@@ -267,9 +269,14 @@ def app_errors(log: Path) -> list[str]:
             continue
         if entry.get("level") == "error":
             cause = (entry.get("exception") or "").strip().splitlines()[-1:] or [""]
-            key = f"{entry.get('event')}: {cause[0][:200]}"
-            seen[key] = seen.get(key, 0) + 1
-    return [f"  app error x{count}: {key}" for key, count in seen.items()]
+            key = f"app error: {entry.get('event')}: {cause[0][:200]}"
+        elif isinstance(entry.get("status"), int) and entry["status"] >= 400:
+            user = "user known" if entry.get("user_id") else "no user"
+            key = f"answered {entry['status']}: {entry.get('method')} {entry.get('route')} ({user})"
+        else:
+            continue
+        seen[key] = seen.get(key, 0) + 1
+    return [f"  {key} x{count}" for key, count in seen.items()]
 
 
 def format_result(label: str, r: RunResult) -> str:
