@@ -109,10 +109,7 @@ def users_page(
     users, total = service.list_users(
         session, admin, role=chosen, limit=USERS_PER_PAGE, offset=(page - 1) * USERS_PER_PAGE
     )
-    manager_ids = {u.manager_id for u in users if u.manager_id is not None}
-    names = (
-        dict(session.execute(select(User.id, User.name).where(User.id.in_(manager_ids))).all()) if manager_ids else {}
-    )
+    names = service.names_of(session, (u.manager_id for u in users if u.manager_id is not None))
     context = {
         "users": users,
         "total": total,
