@@ -9,6 +9,7 @@ the code. What a load test of 1,000 users can reach is about (2 cores − the lo
 
 ``--profile FILE`` writes a cProfile of the measured rounds instead (the thread pool's work runs inline, so that the
 profile holds it; the printed costs then lack the hops): ``python -m pstats FILE`` or ``snakeviz`` reads it.
+``--statements`` prints the SQL of one request of each route instead, with its transactions' begin and end.
 """
 
 from __future__ import annotations
@@ -114,12 +115,38 @@ async def _inline(func: Any, *args: Any, **kwargs: Any) -> Any:
     return func(*args)
 
 
+async def _statements(app: Any, paths: dict[str, list[tuple[str, str]]], routes: list[str]) -> None:
+    """Print the SQL of one request of each route (a warm one: its session is known), with its transactions."""
+    from sqlalchemy import event
+
+    engine = app.state.engine
+    lines: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        lines.append(" ".join(statement.split())[:160])
+
+    def marker(name: str) -> Any:
+        return lambda _conn: lines.append(f"-- {name}")
+
+    event.listen(engine, "before_cursor_execute", executed)
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, marker(name))
+    for route in routes:
+        lines.clear()
+        await _call(app, *paths[route][1 % len(paths[route])])
+        print(f"{route}: {sum(not line.startswith('--') for line in lines)} statements")
+        print("\n".join(f"  {line}" for line in lines))
+
+
 async def _run(app: Any, paths: dict[str, list[tuple[str, str]]], args: argparse.Namespace) -> dict[str, float]:
     costs: dict[str, list[float]] = {route: [] for route in args.routes.split(",")}
     async with app.router.lifespan_context(app):
         for route in ROUTES:  # every session and page once: the token cache and SQLite's pages are warm
             for call in paths[route]:
                 await _call(app, *call)
+        if args.statements:
+            await _statements(app, paths, args.routes.split(","))
+            return {}
         if args.profile:
             import cProfile
 
@@ -147,6 +174,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="rounds; the median is printed")
     parser.add_argument("--cached", action="store_true", help="served from the page cache instead of rendered")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the measured rounds to this file")
+    parser.add_argument("--statements", action="store_true", help="print one request's SQL per route instead")
     parser.add_argument(
         "--routes", default=",".join(ROUTES), help=f"which, comma-separated (default: {','.join(ROUTES)})"
     )
@@ -170,6 +198,8 @@ def main() -> None:
         with Path(os.devnull).open("w", encoding="utf-8") as devnull:
             configure_logging(stream=devnull)  # the access lines are written, to nowhere
             costs = asyncio.run(_run(create_app(Settings()), _paths(people), args))
+    if args.statements:
+        return
     kind = "served from the page cache" if args.cached else "rendered (page cache off)"
     print(f"CPU per request, {kind}, median of {args.repeats} rounds of {args.requests}:")
     for route, cost in costs.items():
