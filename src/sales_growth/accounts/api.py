@@ -15,9 +15,9 @@ from sales_growth.accounts.ratelimit import enforce
 from sales_growth.accounts.schemas import TokenOut, TokenRequest, UserCreate, UserList, UserOut, UserUpdate
 from sales_growth.errors import DomainError, RateLimitedError
 from sales_growth.settings import Settings
-from sales_growth.web.deps import SessionDep, SettingsDep
+from sales_growth.web.deps import SessionDep, SessionRoute, SettingsDep
 
-router = APIRouter(prefix="/api/v1", tags=["accounts"])
+router = APIRouter(prefix="/api/v1", tags=["accounts"], route_class=SessionRoute)
 
 
 LOGIN_RATE_MESSAGE = "ログインの試行が多すぎます。しばらく待ってから再度お試しください。"

@@ -17,10 +17,10 @@ from sales_growth.accounts.models import Role, TokenKind, User
 from sales_growth.accounts.schemas import UserCreate, UserUpdate
 from sales_growth.errors import DomainError, InvalidInputError
 from sales_growth.settings import Settings
-from sales_growth.web.deps import SessionDep, SettingsDep
+from sales_growth.web.deps import SessionDep, SessionRoute, SettingsDep
 from sales_growth.web.pages import AdminPage, PageUser, home_path, render, see_other
 
-router = APIRouter(tags=["accounts-pages"], include_in_schema=False)
+router = APIRouter(tags=["accounts-pages"], include_in_schema=False, route_class=SessionRoute)
 
 USERS_PER_PAGE = 50
 IMPORT_MAX_BYTES = 1_000_000

@@ -32,9 +32,9 @@ from sales_growth.coaching.schemas import (
 )
 from sales_growth.settings import Settings
 from sales_growth.web import pagecache
-from sales_growth.web.deps import SessionDep, SettingsDep
+from sales_growth.web.deps import SessionDep, SessionRoute, SettingsDep
 
-router = APIRouter(prefix="/api/v1", tags=["coaching"])
+router = APIRouter(prefix="/api/v1", tags=["coaching"], route_class=SessionRoute)
 
 
 # --- dialogues -------------------------------------------------------------------------------------------------

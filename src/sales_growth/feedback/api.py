@@ -14,9 +14,9 @@ from sales_growth.feedback.schemas import (
     RatingIn,
     RatingOut,
 )
-from sales_growth.web.deps import SessionDep
+from sales_growth.web.deps import SessionDep, SessionRoute
 
-router = APIRouter(prefix="/api/v1", tags=["feedback"])
+router = APIRouter(prefix="/api/v1", tags=["feedback"], route_class=SessionRoute)
 
 
 @router.put("/analyses/{analysis_id}/rating")

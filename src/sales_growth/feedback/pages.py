@@ -13,10 +13,10 @@ from sales_growth.errors import InvalidInputError
 from sales_growth.feedback import service
 from sales_growth.feedback.models import FindingCorrection
 from sales_growth.feedback.schemas import CorrectionIn, RatingIn
-from sales_growth.web.deps import SessionDep
+from sales_growth.web.deps import SessionDep, SessionRoute
 from sales_growth.web.pages import PageUser, see_other
 
-router = APIRouter(tags=["feedback-pages"], include_in_schema=False)
+router = APIRouter(tags=["feedback-pages"], include_in_schema=False, route_class=SessionRoute)
 
 
 def _rating(score: str, comment: str) -> RatingIn:

@@ -26,9 +26,9 @@ from sales_growth.one_on_ones.schemas import (
     RecordUpdate,
 )
 from sales_growth.web import pagecache
-from sales_growth.web.deps import SessionDep, SettingsDep
+from sales_growth.web.deps import SessionDep, SessionRoute, SettingsDep
 
-router = APIRouter(prefix="/api/v1", tags=["one-on-ones"])
+router = APIRouter(prefix="/api/v1", tags=["one-on-ones"], route_class=SessionRoute)
 
 # JSON escapes can make a body several times longer than the text it carries; anything beyond this is refused
 # before it is read, the exact limit is applied to the decoded text.

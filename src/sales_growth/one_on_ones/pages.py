@@ -30,10 +30,10 @@ from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
 from sales_growth.one_on_ones.schemas import RecordCreate
 from sales_growth.settings import Settings
 from sales_growth.web import pagecache
-from sales_growth.web.deps import SessionDep, SettingsDep
+from sales_growth.web.deps import SessionDep, SessionRoute, SettingsDep
 from sales_growth.web.pages import PageUser, render, see_other
 
-router = APIRouter(tags=["one-on-ones-pages"], include_in_schema=False)
+router = APIRouter(tags=["one-on-ones-pages"], include_in_schema=False, route_class=SessionRoute)
 
 RECORDS_PER_PAGE = 30
 POLL_SECONDS = 1

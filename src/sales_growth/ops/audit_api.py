@@ -11,9 +11,9 @@ from sales_growth.accounts.deps import AdminUser
 from sales_growth.errors import InvalidInputError
 from sales_growth.ops import audit
 from sales_growth.ops.schemas import AuditEventList, AuditEventOut
-from sales_growth.web.deps import SessionDep
+from sales_growth.web.deps import SessionDep, SessionRoute
 
-router = APIRouter(prefix="/api/v1", tags=["ops"])
+router = APIRouter(prefix="/api/v1", tags=["ops"], route_class=SessionRoute)
 
 
 @router.get("/audit-events")

@@ -15,10 +15,10 @@ from sales_growth.feedback import service as feedback
 from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
 from sales_growth.ops import audit, health, metrics
 from sales_growth.ops.maintenance import JST
-from sales_growth.web.deps import SessionDep
+from sales_growth.web.deps import SessionDep, SessionRoute
 from sales_growth.web.pages import AdminPage, render
 
-router = APIRouter(tags=["ops-pages"], include_in_schema=False)
+router = APIRouter(tags=["ops-pages"], include_in_schema=False, route_class=SessionRoute)
 
 EVENTS_PER_PAGE = 50
 RECENT_FAILURES = 10
