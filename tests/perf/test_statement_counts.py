@@ -6,6 +6,10 @@ a request does when nothing is cached.
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tests.perf.org import Org
@@ -106,3 +110,36 @@ def test_api_routes_run_the_same_statements_for_twice_the_data(org: Org, db_sess
 
 def test_pages_run_the_same_statements_for_twice_the_data(org: Org, db_session: Session) -> None:
     _check(org, db_session, PAGE_ROUTES, page=True)
+
+
+# The member's progress form and the manager's comment: what each post runs from its first write to its commit. On
+# SQLite every statement there is time in which every other writer waits for the one write lock.
+WRITES: dict[tuple[str, str], tuple[dict[str, str], list[str]]] = {
+    ("A1", "/action-items/{item}/progress"): ({"status": "done", "note": "終わりました"}, ["UPDATE"]),
+    ("M1", "/action-items/{item}/comments"): ({"body": "よくできました"}, ["INSERT"]),
+}
+
+
+@pytest.mark.parametrize(("who", "path"), list(WRITES))
+def test_a_form_post_writes_once_and_commits(org: Org, who: str, path: str) -> None:
+    form, expected = WRITES[(who, path)]
+    browser = org.site.as_(who)
+    engine = org.api.app.state.engine  # type: ignore[attr-defined]
+    steps: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        steps.append(statement.split(None, 1)[0])
+
+    def committed(_conn: Any) -> None:
+        steps.append("COMMIT")
+
+    event.listen(engine, "before_cursor_execute", executed)
+    event.listen(engine, "commit", committed)
+    try:
+        response = browser.post(path.format(**org.ids), form, follow_redirects=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+        event.remove(engine, "commit", committed)
+    assert response.status_code == 303, response.text
+    first_write = next(i for i, step in enumerate(steps) if step in ("INSERT", "UPDATE", "DELETE"))
+    assert steps[first_write : steps.index("COMMIT", first_write) + 1] == [*expected, "COMMIT"], steps

@@ -33,10 +33,10 @@ from sales_growth.feedback import service as feedback
 from sales_growth.one_on_ones import service as records
 from sales_growth.one_on_ones.models import AnalysisStatus
 from sales_growth.web import pagecache
-from sales_growth.web.deps import SessionDep, SettingsDep
+from sales_growth.web.deps import SessionDep, SessionRoute, SettingsDep
 from sales_growth.web.pages import PageUser, render, see_other
 
-router = APIRouter(tags=["coaching-pages"], include_in_schema=False)
+router = APIRouter(tags=["coaching-pages"], include_in_schema=False, route_class=SessionRoute)
 
 HEAT_LEVELS = 4
 RECENT_RECORDS = 5
@@ -138,12 +138,6 @@ def agree_plan(plan_id: int, session: SessionDep, user: PageUser, now: NowDep) -
     return see_other(f"/action-plans/{plan_id}?notice=agreed")
 
 
-def _plan_of_item(session: Session, item_id: int) -> int:
-    item = session.get(ActionPlanItem, item_id)
-    assert item is not None  # the service call before found it visible
-    return item.plan_id
-
-
 @router.post("/action-items/{item_id:int}")
 def edit_item(
     item_id: int,
@@ -167,8 +161,8 @@ def edit_item(
         raise InvalidInputError(
             "入力内容を確認してください（タイトルは200文字まで、手順は1〜4行、期限は日付で）。"
         ) from exc
-    service.update_item(session, user, item_id, changes, now=now)
-    return see_other(f"/action-plans/{_plan_of_item(session, item_id)}?notice=saved#item-{item_id}")
+    item = service.update_item(session, user, item_id, changes, now=now)
+    return see_other(f"/action-plans/{item.plan_id}?notice=saved#item-{item_id}")
 
 
 @router.post("/action-items/{item_id:int}/progress")
@@ -185,8 +179,8 @@ def update_progress(
         changes = ItemUpdate.model_validate({"status": status or None, "note": note})
     except ValidationError as exc:
         raise InvalidInputError("進捗は「未着手」「進行中」「完了」から選んでください（メモは2000文字まで）。") from exc
-    service.update_item(session, user, item_id, changes, now=now)
-    return see_other(f"/action-plans/{_plan_of_item(session, item_id)}?notice=saved#item-{item_id}")
+    item = service.update_item(session, user, item_id, changes, now=now)
+    return see_other(f"/action-plans/{item.plan_id}?notice=saved#item-{item_id}")
 
 
 @router.post("/action-items/{item_id:int}/delete")
@@ -205,8 +199,8 @@ def add_comment(
 ) -> RedirectResponse:
     if len(body) > 2000:
         raise InvalidInputError("コメントは2000文字以内で入力してください。")
-    service.add_comment(session, user, item_id, body)
-    return see_other(f"/action-plans/{_plan_of_item(session, item_id)}?notice=commented#item-{item_id}")
+    comment = service.add_comment(session, user, item_id, body)
+    return see_other(f"/action-plans/{comment.item.plan_id}?notice=commented#item-{item_id}")
 
 
 # --- home, team and member pages -------------------------------------------------------------------------------

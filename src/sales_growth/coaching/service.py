@@ -435,7 +435,7 @@ def add_comment(session: Session, actor: User, item_id: int, body: str) -> ItemC
         raise PermissionDeniedError("コメントできるのは上司と管理者です。ご自身の項目にはメモを書いてください。")
     if not body.strip():
         raise InvalidInputError("コメントを入力してください。")
-    comment = ItemComment(item_id=item.id, author_id=actor.id, body=body.strip())
+    comment = ItemComment(item=item, author_id=actor.id, body=body.strip())  # with its item: the route reads it
     session.add(comment)
     session.flush()
     return comment

@@ -394,16 +394,33 @@ def _bump_linked(
 ) -> None:
     """Add the counters of rows that name their member through another row (an item through its plan)."""
     if item_ids:
-        plan_ids.update(session.scalars(select(ActionPlanItem.plan_id).where(ActionPlanItem.id.in_(item_ids))))
+        plan_ids.update(_column_of(session, ActionPlanItem.plan_id, item_ids))
     if plan_ids:
-        members = session.scalars(select(ActionPlan.member_id).where(ActionPlan.id.in_(plan_ids)))
-        names.update(plans_of(m) for m in members)
+        names.update(plans_of(m) for m in _column_of(session, ActionPlan.member_id, plan_ids))
         names.update(plan_of(p) for p in plan_ids)
     if dialogue_ids:
-        members = session.scalars(select(Dialogue.member_id).where(Dialogue.id.in_(dialogue_ids)))
-        names.update(records_of(m) for m in members)
+        names.update(records_of(m) for m in _column_of(session, Dialogue.member_id, dialogue_ids))
     if record_ids:
         bump_records(session, record_ids)
+
+
+def _column_of(session: Session, column: Any, ids: set[int]) -> set[Any]:
+    """``column`` of the rows with these ids: from the session's own copies where it holds them (the request loaded
+    the plan it checked), the rest in one query. This runs after the flush, inside the write's transaction: on
+    SQLite every statement here is time in which every other writer waits."""
+    model, name = column.class_, column.key
+    values: set[Any] = set()
+    missing: set[int] = set()
+    for row_id in ids:
+        row = session.identity_map.get(session.identity_key(model, row_id))
+        loaded = inspect(row).dict if row is not None else {}
+        if name in loaded:
+            values.add(loaded[name])
+        else:
+            missing.add(row_id)
+    if missing:
+        values.update(session.scalars(select(column).where(model.id.in_(missing))))
+    return values
 
 
 def bump_records(session: Session, record_ids: Iterable[int]) -> None:
@@ -411,8 +428,7 @@ def bump_records(session: Session, record_ids: Iterable[int]) -> None:
     ids = set(record_ids)
     if not ids or cache_of(session) is None:
         return
-    members = session.scalars(select(OneOnOne.member_id).where(OneOnOne.id.in_(ids)))
-    invalidate_after_commit(session, bump=[records_of(m) for m in set(members)])
+    invalidate_after_commit(session, bump=[records_of(m) for m in _column_of(session, OneOnOne.member_id, ids)])
 
 
 def bump_analysis(session: Session, analysis_id: int) -> None:
