@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import multiprocessing
 import stat
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
@@ -41,3 +44,31 @@ def test_the_first_migration_creates_the_data_folder(tmp_path: Path) -> None:
     data_dir = tmp_path / "fresh" / "data"
     upgrade_schema(Settings(data_dir=data_dir))
     assert (data_dir / "sales_growth.db").is_file()
+
+
+def _key_of(data_dir: Path, start: Barrier, keys: Queue[str]) -> None:
+    start.wait()
+    keys.put(Settings(data_dir=data_dir).resolved_secret_key())
+
+
+def test_processes_starting_together_make_and_read_one_key(tmp_path: Path) -> None:
+    """``serve --workers N``: every process signs with the same key, none with a half-written one."""
+    context = multiprocessing.get_context("fork")
+    for round_ in range(15):
+        data_dir = tmp_path / str(round_)
+        start, keys = context.Barrier(6), context.Queue()
+        processes = [context.Process(target=_key_of, args=(data_dir, start, keys)) for _ in range(6)]
+        for process in processes:
+            process.start()
+        found = {keys.get(timeout=30) for _ in processes}
+        for process in processes:
+            process.join(timeout=30)
+        assert len(found) == 1, f"round {round_}: {len(found)} different keys"
+        assert len(found.pop()) >= 32
+        assert sorted(p.name for p in data_dir.iterdir()) == ["secret_key"]  # no file of a key left behind
+
+
+def test_an_empty_key_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("", encoding="utf-8")
+    with pytest.raises(ValueError, match="SALES_GROWTH_SECRET_KEY"):
+        Settings(data_dir=tmp_path).resolved_secret_key()

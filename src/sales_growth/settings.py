@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -118,17 +119,33 @@ class Settings(BaseSettings):
 
 
 def _load_or_create_secret(path: Path) -> str:
+    """The key kept in ``path``, made on first use, whole before it appears under its name.
+
+    The processes of ``serve --workers N`` start together: one that read the file between another's creating and
+    writing it took an empty key, and a page signed by one process failed the CSRF check of the other (403).
+    The key is written to a file of its own first and then linked to ``path``, which fails if another process
+    linked its key first: that one is read instead, so every process uses the same key."""
     if path.exists():
-        return path.read_text(encoding="utf-8").strip()
+        return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")  # owner-only (0600)
+    written = Path(name)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        os.link(written, path)
     except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key)
+        return _read_secret(path)
+    finally:
+        written.unlink()
+    return key
+
+
+def _read_secret(path: Path) -> str:
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ValueError(f"{path} is empty: delete it to have a new key made, or set SALES_GROWTH_SECRET_KEY")
     return key
 
 
