@@ -93,13 +93,16 @@ class Person(FastHttpUser):
         super().__init__(environment)
         self.me = _next_identity(self.role)
         self.csrf = ""
+        self.csrf_from = ""  # which page gave it (for LOAD_DIAGNOSTICS)
 
     def on_start(self) -> None:
         if self.me.get("session"):
             # Logged in earlier: the browser still holds the session cookie and opens the app again.
             self.client.cookiejar.set_cookie(_cookie(self.host, self.me["session"]))
-            landed = CSRF_META.search(self.page("/home" if self.role == "member" else "/", "/ (returning)").text or "")
+            opened = self.page("/home" if self.role == "member" else "/", "/ (returning)")
+            landed = CSRF_META.search(opened.text or "")
             self.csrf = landed.group(1) if landed else ""
+            self.csrf_from = f"returning: {opened.status_code} {opened.url}"
         else:
             self.login()
 
@@ -114,12 +117,16 @@ class Person(FastHttpUser):
                 response.failure(f"login refused: {response.status_code}")
                 return
             self.csrf = landed.group(1)
+            self.csrf_from = f"login: {response.status_code} {response.url}"
 
     def page(self, path: str, name: str) -> Any:
         return self.client.get(path, name=name)
 
     def post_form(self, path: str, form: dict[str, str], name: str) -> Any:
-        return self.client.post(path, data=form, headers={"X-CSRF-Token": self.csrf}, name=name)
+        response = self.client.post(path, data=form, headers={"X-CSRF-Token": self.csrf}, name=name)
+        if response.status_code == 403 and os.environ.get("LOAD_DIAGNOSTICS"):
+            _note_refusal(self, path, response)
+        return response
 
     def maybe_relogin(self) -> None:
         if random.random() < RELOGIN_CHANCE:
@@ -243,6 +250,21 @@ class Admin(Person):
     @task(1)
     def audit(self) -> None:
         self.page("/admin/audit", "/admin/audit")
+
+
+def _note_refusal(person: Person, path: str, response: Any) -> None:
+    """A refused post, with what the browser held: a line of JSON in the file ``LOAD_DIAGNOSTICS`` names."""
+    cookies = [
+        {"name": c.name, "value": c.value[:8], "domain": c.domain, "path": c.path, "expires": c.expires}
+        for c in person.client.cookiejar
+    ]
+    note = {
+        "person": person.me["email"], "path": path, "csrf": person.csrf[:8], "from": person.csrf_from,
+        "cookies": cookies,
+        "body": (response.text or "")[:300],
+    }  # fmt: skip
+    with Path(os.environ["LOAD_DIAGNOSTICS"]).open("a", encoding="utf-8") as out:
+        out.write(json.dumps(note, ensure_ascii=False) + "\n")
 
 
 def _cookie(host: str, value: str) -> Any:

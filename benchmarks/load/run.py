@@ -6,7 +6,7 @@ Each run starts from an empty database, seeds the organisation (``seed.py``), st
 headless beside it with ``--users`` people arriving at ``--spawn-rate`` a second (each logs in once), resets the
 statistics once all have arrived, and measures ``--seconds`` at full load. Printed per run and as the median of
 the runs: p50, p95, p99 (ms), failed requests and requests per second over the measured window, and the CPU the
-app and the load generator used in it.
+app, the load generator and the services (the PostgreSQL server's processes and Redis, by name) used in it.
 
 - ``sqlite``: ``sales-growth serve`` on SQLite in a temporary data folder with its embedded worker (the default
   install), ``--web-processes`` uvicorn processes on one port (``serve --workers``).
@@ -62,6 +62,7 @@ class RunResult:
     p99_ms: float
     app_cpu_percent: float
     locust_cpu_percent: float
+    services_cpu_percent: float  # the PostgreSQL server's processes and Redis, whichever config
     load_average: float
 
 
@@ -113,6 +114,23 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
     return total / ticks
+
+
+SERVICES = ("postgres", "redis-server")
+
+
+def services_cpu() -> dict[int, float]:
+    """CPU seconds of each process of the database server and Redis (by name: a backend per connection)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, _, rest = stat.read_text().rpartition(")")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if head.partition("(")[2] in SERVICES:
+            found[int(stat.parent.name)] = sum(int(f) for f in rest.split()[11:13]) / ticks  # utime, stime
+    return found
 
 
 def tree(pid: int) -> list[int]:
@@ -180,9 +198,10 @@ def run_locust(args: argparse.Namespace, base: str, users_file: Path, out: Path,
         locust = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     time.sleep(warmup)  # the statistics restart when all have arrived and settled: measure CPU from then on
     app_before, started = cpu_seconds([p for pid in app_pids for p in tree(pid)]), time.monotonic()
-    locust_before = cpu_seconds(tree(locust.pid))
+    locust_before, services_before = cpu_seconds(tree(locust.pid)), services_cpu()
     time.sleep(max(1.0, args.seconds - 3))
     app_after, locust_after = cpu_seconds([p for pid in app_pids for p in tree(pid)]), cpu_seconds(tree(locust.pid))
+    services = sum(cpu - services_before.get(pid, 0.0) for pid, cpu in services_cpu().items())
     elapsed = time.monotonic() - started
     load = os.getloadavg()[0]
     locust.wait(timeout=warmup + args.seconds + 120)
@@ -193,6 +212,7 @@ def run_locust(args: argparse.Namespace, base: str, users_file: Path, out: Path,
         **result,
         app_cpu_percent=100 * (app_after - app_before) / elapsed,
         locust_cpu_percent=100 * (locust_after - locust_before) / elapsed,
+        services_cpu_percent=100 * services / elapsed,
         load_average=load,
     )
 
@@ -283,7 +303,8 @@ def format_result(label: str, r: RunResult) -> str:
     return (
         f"{label:<8} p50 {r.p50_ms:>5.0f} ms  p95 {r.p95_ms:>5.0f} ms  p99 {r.p99_ms:>5.0f} ms  "
         f"errors {r.failures:>4} / {r.requests:>6}  {r.rps:>6.1f} req/s  "
-        f"CPU app {r.app_cpu_percent:>4.0f}%  locust {r.locust_cpu_percent:>4.0f}%  load {r.load_average:.2f}"
+        f"CPU app {r.app_cpu_percent:>4.0f}%  locust {r.locust_cpu_percent:>4.0f}%  "
+        f"db+redis {r.services_cpu_percent:>4.0f}%  load {r.load_average:.2f}"
     )
 
 

@@ -23,3 +23,17 @@ def test_every_route_answers_and_gets_a_cost(cached: bool) -> None:
     costs = dict(re.findall(r"^  (\S+)\s+([\d.]+) ms$", result.stdout, re.M))
     assert set(costs) == {*ROUTES, "mean"}
     assert all(float(cost) > 0 for cost in costs.values())
+
+
+def test_statements_shows_each_route_s_sql_and_its_transaction() -> None:
+    command = [sys.executable, str(BENCHMARK), "--users", "30", "--statements", "--routes", "home,progress"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    counts = dict(re.findall(r"^(\S+): (\d+) statements$", result.stdout, re.M))
+    assert set(counts) == {"home", "progress"}
+    assert all(int(n) > 0 for n in counts.values())
+    progress = result.stdout.split("progress:", 1)[1].splitlines()
+    assert [line.strip() for line in progress if line.strip().startswith(("UPDATE", "--"))][-2:] == [
+        "UPDATE action_items SET status=?, updated_at=? WHERE action_items.id = ?",
+        "-- commit",
+    ]
