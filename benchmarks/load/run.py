@@ -119,17 +119,15 @@ def cpu_seconds(pids: list[int]) -> float:
 SERVICES = ("postgres", "redis-server")
 
 
-def services_cpu() -> dict[int, float]:
-    """CPU seconds of each process of the database server and Redis (by name: a backend per connection)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    found: dict[int, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def service_pids() -> list[int]:
+    """The processes of the database server and Redis, by name (PostgreSQL runs a backend per connection)."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
-            head, _, rest = stat.read_text().rpartition(")")
+            if comm.read_text().strip() in SERVICES:
+                found.append(int(comm.parent.name))
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if head.partition("(")[2] in SERVICES:
-            found[int(stat.parent.name)] = sum(int(f) for f in rest.split()[11:13]) / ticks  # utime, stime
     return found
 
 
@@ -198,10 +196,10 @@ def run_locust(args: argparse.Namespace, base: str, users_file: Path, out: Path,
         locust = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     time.sleep(warmup)  # the statistics restart when all have arrived and settled: measure CPU from then on
     app_before, started = cpu_seconds([p for pid in app_pids for p in tree(pid)]), time.monotonic()
-    locust_before, services_before = cpu_seconds(tree(locust.pid)), services_cpu()
+    locust_before, services_before = cpu_seconds(tree(locust.pid)), cpu_seconds(service_pids())
     time.sleep(max(1.0, args.seconds - 3))
     app_after, locust_after = cpu_seconds([p for pid in app_pids for p in tree(pid)]), cpu_seconds(tree(locust.pid))
-    services = sum(cpu - services_before.get(pid, 0.0) for pid, cpu in services_cpu().items())
+    services = cpu_seconds(service_pids()) - services_before  # a backend that ended counts in the server's cutime
     elapsed = time.monotonic() - started
     load = os.getloadavg()[0]
     locust.wait(timeout=warmup + args.seconds + 120)
