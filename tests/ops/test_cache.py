@@ -48,6 +48,15 @@ def test_an_entry_lives_until_deleted_or_expired(cache: Cache) -> None:
     assert cache.get(key) is None
 
 
+def test_many_entries_are_read_as_each_would_be(cache: Cache) -> None:
+    kept, gone, never = (f"test:{uuid.uuid4().hex}" for _ in range(3))
+    cache.set(kept, {"page": "本文"}, ttl=60)
+    cache.set(gone, 2, ttl=60)
+    cache.delete([gone])
+    assert cache.get_many([kept, gone, never, kept]) == [{"page": "本文"}, None, None, {"page": "本文"}]
+    assert cache.get_many([]) == []
+
+
 def test_a_bump_moves_a_version_for_every_reader(cache: Cache) -> None:
     name = f"test-{uuid.uuid4().hex}"
     (before,) = cache.versions([name])

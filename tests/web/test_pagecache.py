@@ -15,6 +15,7 @@ from sales_growth.accounts.deps import SESSION_COOKIE
 from sales_growth.coaching import growth
 from sales_growth.coaching.models import ActionPlanItem
 from sales_growth.db import transaction
+from sales_growth.ops.cache import RedisCache
 from sales_growth.settings import Settings
 from sales_growth.web.admission import AdmissionMiddleware
 from tests.coaching.flows import FLOW
@@ -295,3 +296,22 @@ def test_a_stored_page_is_served_without_waiting_at_the_admission_gate(cached_si
     assert _get(cached_site, "A1", f"/action-plans/{plan_id}")[:3:2] == (200, 0)
     with pytest.raises(RuntimeError, match="admission gate"):
         cached_site.as_("A1").get(f"/one-on-ones/{record_id}?tab=never-seen")
+
+
+def test_a_hit_on_redis_costs_two_round_trips(cached_site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's entry and the page in one MGET, then the page's counters in one more."""
+    cache = cached_site.app.state.cache
+    if not isinstance(cache, RedisCache):
+        pytest.skip("round trips are Redis's: the per-process cache has none")
+    _cached(cached_site, "A1", "/home")
+    commands: list[str] = []
+    client = cache._client
+    execute = client.execute_command
+
+    def counted(*args: Any, **options: Any) -> Any:
+        commands.append(args[0])
+        return execute(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counted)
+    assert _get(cached_site, "A1", "/home")[::2] == (200, 0)
+    assert commands == ["MGET", "MGET"]

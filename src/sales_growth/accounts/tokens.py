@@ -109,7 +109,12 @@ def _remember(
     columns: dict[str, Any] = {name: getattr(user, name) for name in _CACHED_COLUMNS}
     columns |= {name: _iso(getattr(user, name)) for name in _CACHED_TIMES}
     entry = {"kind": token.kind, "last_used_at": _iso(last_used), "expires_at": _iso(token.expires_at)}
-    cache.set(f"token:{hashed}", entry | {"user": columns}, ttl=settings.session_cache_seconds)
+    cache.set(cache_key(hashed), entry | {"user": columns}, ttl=settings.session_cache_seconds)
+
+
+def cache_key(hashed: str) -> str:
+    """Where a token's entry (its user's columns under ``"user"``) is cached."""
+    return f"token:{hashed}"
 
 
 def live_cached_entry(
@@ -117,8 +122,16 @@ def live_cached_entry(
 ) -> dict[str, Any] | None:
     """The cached entry of a live token (its user's columns under ``"user"``), or None when the database must
     decide: nothing cached, or past the touch interval."""
-    entry = cache.get(f"token:{hashed}") if cache is not None and settings.session_cache_seconds > 0 else None
-    if entry is None or entry["kind"] != kind:
+    entry = cache.get(cache_key(hashed)) if cache is not None and settings.session_cache_seconds > 0 else None
+    return live_entry(entry, kind, settings=settings, now=now)
+
+
+def live_entry(
+    entry: dict[str, Any] | None, kind: TokenKind, *, settings: Settings, now: datetime
+) -> dict[str, Any] | None:
+    """``entry``, read from the token cache, when it is one of a live token of this kind; else None (see
+    :func:`live_cached_entry`)."""
+    if entry is None or settings.session_cache_seconds <= 0 or entry["kind"] != kind:
         return None
     last_used, expires = datetime.fromisoformat(entry["last_used_at"]), datetime.fromisoformat(entry["expires_at"])
     idle, _lifetime = _limits(settings, kind)
@@ -149,7 +162,7 @@ def forget_user(session: Session, user_id: int) -> None:
         return
     hashes = session.scalars(select(AuthToken.token_hash).where(AuthToken.user_id == user_id))
     # The user's name, role or reporting line may be on a team summary too.
-    invalidate_after_commit(session, delete=[f"token:{hashed}" for hashed in hashes], bump=[TEAM_VERSION])
+    invalidate_after_commit(session, delete=[cache_key(hashed) for hashed in hashes], bump=[TEAM_VERSION])
 
 
 def revoke(session: Session, value: str, *, now: datetime) -> int | None:
@@ -161,7 +174,7 @@ def revoke(session: Session, value: str, *, now: datetime) -> int | None:
         return None
     token.revoked_at = now
     session.flush()
-    invalidate_after_commit(session, delete=[f"token:{token.token_hash}"])
+    invalidate_after_commit(session, delete=[cache_key(token.token_hash)])
     return token.user_id
 
 

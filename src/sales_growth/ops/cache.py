@@ -39,6 +39,10 @@ TEAM_VERSION = "team"  # bumped by every write a team summary reads (records, an
 
 class Cache(Protocol):
     def get(self, key: str) -> Any | None: ...
+    def get_many(self, keys: list[str]) -> list[Any | None]:
+        """What :meth:`get` gives for each key, in one round trip."""
+        ...
+
     def set(self, key: str, value: Any, *, ttl: float) -> None: ...
     def delete(self, keys: Iterable[str]) -> None: ...
     def versions(self, names: list[str]) -> list[int]:
@@ -121,6 +125,9 @@ class MemoryCache:
             return None
         return entry[1]
 
+    def get_many(self, keys: list[str]) -> list[Any | None]:
+        return [self.get(key) for key in keys]
+
     def set(self, key: str, value: Any, *, ttl: float) -> None:
         stamp = self._shared.versions([_KEY + key])[0] if self._shared is not None else 0
         with self._lock:
@@ -164,6 +171,9 @@ class RedisCache:
     def get(self, key: str) -> Any | None:
         raw = self._client.get(self.PREFIX + key)
         return None if raw is None else json.loads(raw)
+
+    def get_many(self, keys: list[str]) -> list[Any | None]:
+        return [None if raw is None else json.loads(raw) for raw in self._client.mget([self.PREFIX + k for k in keys])]
 
     def set(self, key: str, value: Any, *, ttl: float) -> None:
         self._client.set(self.PREFIX + key, json.dumps(value, default=str), px=max(1, int(ttl * 1000)))

@@ -15,7 +15,7 @@ What keeps it safe:
 - Entries are per login session (the key holds the session token's hash, so a page's CSRF token and its
   permission scope are the ones of that session), per path and query, per day in Japan (overdue items) and per
   maintenance banner.
-- A hit needs the session's live entry in the token cache (:func:`tokens.live_cached_entry`): a revoked token or a
+- A hit needs the session's live entry in the token cache (:func:`tokens.live_entry`): a revoked token or a
   changed user has none, and past the once-a-minute touch the request goes to the database like any other.
 - Only 200 responses without ``Set-Cookie`` are kept, for at most ``PAGE_CACHE_SECONDS``.
 
@@ -265,12 +265,12 @@ def _lookup(request: Request, cache: Cache, hashed: str) -> tuple[str, dict[str,
     (see :func:`cache_page`)."""
     settings = request.app.state.settings
     now = request_now(request)
-    token = tokens.live_cached_entry(cache, hashed, TokenKind.SESSION, settings=settings, now=now)
+    key = _key(request, hashed, now)
+    cached_token, entry = cache.get_many([tokens.cache_key(hashed), key])  # one round trip to Redis, not two
+    token = tokens.live_entry(cached_token, TokenKind.SESSION, settings=settings, now=now)
     if token is None:
         return None
     user_id: int = token["user"]["id"]
-    key = _key(request, hashed, now)
-    entry = cache.get(key)
     if entry is not None and cache.versions(entry["deps"]) == entry["versions"]:
         return key, entry, user_id
     early = [user_of(user_id), ORG]
