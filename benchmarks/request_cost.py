@@ -7,9 +7,12 @@ people as it can, and prints the process CPU time per request (median of ``--rep
 load test's latency, hardly moves with what else the shared machine is doing: use it to compare two versions of
 the code. What a load test of 1,000 users can reach is about (2 cores − the load generator) / this cost.
 
-``--profile FILE`` writes a cProfile of the measured rounds instead (the thread pool's work runs inline, so that the
-profile holds it; the printed costs then lack the hops): ``python -m pstats FILE`` or ``snakeviz`` reads it.
+``--profile FILE`` writes a cProfile (CPU time) of the measured rounds instead (the thread pool's work runs inline, so
+that the profile holds it; the printed costs then lack the hops): ``python -m pstats FILE`` or ``snakeviz`` reads it.
 ``--statements`` prints the SQL of one request of each route instead, with its transactions' begin and end.
+``--postgres`` seeds a fresh database on the local PostgreSQL server and uses the local Redis, as the load test's
+``--config postgres`` does, and prints a second figure: the CPU of the database server's and Redis's processes.
+``--concurrency N`` keeps N requests in flight at once (a pool of several connections, threads waiting on them).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import anyio
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "load"))
@@ -103,12 +108,23 @@ async def _call(app: Any, session: str, path: str) -> None:
         raise SystemExit(f"{path}: {sent[0]['status']}")
 
 
-async def _measure(app: Any, calls: list[tuple[str, str]], requests: int) -> float:
-    """CPU µs per request over ``requests`` calls cycling through ``calls``."""
-    started = time.process_time()
-    for i in range(requests):
-        await _call(app, *calls[i % len(calls)])
-    return 1e6 * (time.process_time() - started) / requests
+async def _measure(app: Any, calls: list[tuple[str, str]], requests: int, concurrency: int = 1) -> tuple[float, float]:
+    """CPU µs per request over ``requests`` calls cycling through ``calls``, ``concurrency`` at a time: this
+    process's, and the database server's and Redis's (0 on SQLite without Redis)."""
+    from run import cpu_seconds, service_pids
+
+    services = service_pids()
+    started, services_started = time.process_time(), cpu_seconds(services)
+
+    async def client(first: int) -> None:  # one of ``concurrency`` clients, each with its share of the calls
+        for i in range(first, requests, concurrency):
+            await _call(app, *calls[i % len(calls)])
+
+    async with anyio.create_task_group() as clients:
+        for first in range(concurrency):
+            clients.start_soon(client, first)
+    app_cpu, services_cpu = time.process_time() - started, cpu_seconds(services) - services_started
+    return 1e6 * app_cpu / requests, 1e6 * services_cpu / requests
 
 
 async def _inline(func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -138,8 +154,10 @@ async def _statements(app: Any, paths: dict[str, list[tuple[str, str]]], routes:
         print("\n".join(f"  {line}" for line in lines))
 
 
-async def _run(app: Any, paths: dict[str, list[tuple[str, str]]], args: argparse.Namespace) -> dict[str, float]:
-    costs: dict[str, list[float]] = {route: [] for route in args.routes.split(",")}
+async def _run(
+    app: Any, paths: dict[str, list[tuple[str, str]]], args: argparse.Namespace
+) -> dict[str, tuple[float, float]]:
+    costs: dict[str, list[tuple[float, float]]] = {route: [] for route in args.routes.split(",")}
     async with app.router.lifespan_context(app):
         for route in ROUTES:  # every session and page once: the token cache and SQLite's pages are warm
             for call in paths[route]:
@@ -153,18 +171,22 @@ async def _run(app: Any, paths: dict[str, list[tuple[str, str]]], args: argparse
             import anyio.to_thread
 
             anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.process_time)
             profile.enable()
         for _ in range(args.repeats):
             for route in args.routes.split(","):
                 if args.cached:  # one person's page again and again: every request is a hit
-                    costs[route].append(await _measure(app, paths[route][:1], args.requests))
+                    costs[route].append(await _measure(app, paths[route][:1], args.requests, args.concurrency))
                 else:
-                    costs[route].append(await _measure(app, paths[route], args.requests))
+                    costs[route].append(await _measure(app, paths[route], args.requests, args.concurrency))
         if args.profile:
             profile.disable()
             profile.dump_stats(args.profile)
-    return {route: statistics.median(values) for route, values in costs.items()}
+    return {route: _median_pair(values) for route, values in costs.items()}
+
+
+def _median_pair(values: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(v[0] for v in values), statistics.median(v[1] for v in values)
 
 
 def main() -> None:
@@ -175,6 +197,8 @@ def main() -> None:
     parser.add_argument("--cached", action="store_true", help="served from the page cache instead of rendered")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the measured rounds to this file")
     parser.add_argument("--statements", action="store_true", help="print one request's SQL per route instead")
+    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     parser.add_argument(
         "--routes", default=",".join(ROUTES), help=f"which, comma-separated (default: {','.join(ROUTES)})"
     )
@@ -187,6 +211,10 @@ def main() -> None:
             "SALES_GROWTH_BACKUP_SCHEDULE": "false",
             "SALES_GROWTH_PAGE_CACHE_SECONDS": "300" if args.cached else "0",
         }
+        if args.postgres:
+            from run import REDIS_URL, fresh_postgres
+
+            os.environ |= {"SALES_GROWTH_DATABASE_URL": fresh_postgres(), "SALES_GROWTH_REDIS_URL": REDIS_URL}
         from seed import seed
 
         from sales_growth.ops.logs import configure_logging
@@ -202,9 +230,12 @@ def main() -> None:
         return
     kind = "served from the page cache" if args.cached else "rendered (page cache off)"
     print(f"CPU per request, {kind}, median of {args.repeats} rounds of {args.requests}:")
-    for route, cost in costs.items():
-        print(f"  {route:<9} {cost / 1000:6.2f} ms")
-    print(f"  {'mean':<9} {statistics.mean(costs.values()) / 1000:6.2f} ms")
+    for route, (cost, service_cost) in costs.items():
+        print(f"  {route:<9} {cost / 1000:6.2f} ms" + (f"  {service_cost / 1000:6.2f} ms" if args.postgres else ""))
+    app_mean = statistics.mean(cost for cost, _ in costs.values())
+    services_mean = statistics.mean(service_cost for _, service_cost in costs.values())
+    services = f"  {services_mean / 1000:6.2f} ms  the database server and Redis" if args.postgres else ""
+    print(f"  {'mean':<9} {app_mean / 1000:6.2f} ms{services}")
 
 
 if __name__ == "__main__":

@@ -37,3 +37,17 @@ def test_statements_shows_each_route_s_sql_and_its_transaction() -> None:
         "UPDATE action_items SET status=?, updated_at=? WHERE action_items.id = ?",
         "-- commit",
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_on_postgres_it_also_prints_the_servers_cpu(postgres_url: str, redis_url: str) -> None:
+    """``--postgres`` (the local servers the load test's PostgreSQL config uses; the fixtures skip without them)."""
+    command = [sys.executable, str(BENCHMARK), "--postgres", "--users", "30", "--requests", "3", "--repeats", "1"]
+    result = subprocess.run(
+        [*command, "--routes", "home,plan"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    costs = re.findall(r"^  (\S+)\s+([\d.]+) ms\s+([\d.]+) ms", result.stdout, re.M)
+    assert [route for route, _, _ in costs] == ["home", "plan", "mean"]
+    assert all(float(app) > 0 for _, app, _ in costs)
