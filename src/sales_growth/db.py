@@ -5,6 +5,9 @@ The request (or the job) owns the transaction: services only ``flush()``; the ca
 
 from __future__ import annotations
 
+import functools
+import re
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,7 +16,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from psycopg import ServerCursor
+from psycopg.pq import TransactionStatus
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
@@ -83,12 +88,59 @@ def create_db_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+    engine = create_engine(
+        url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, isolation_level="AUTOCOMMIT"
     )
+    event.listen(engine, "checkout", _replace_if_closed_by_server)
+    event.listen(engine, "before_cursor_execute", _begin_before_writing)
+    return engine
+
+
+def _begin_before_writing(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+    """On PostgreSQL, a transaction begins at its first write, not at its first read.
+
+    The connections are in autocommit, so that a request which only reads (most of them) costs no ``BEGIN`` and
+    no ``COMMIT``: two of its five to twelve round trips. Before any statement but a query that only reads (a
+    write, a ``SELECT ... FOR UPDATE``, a savepoint), an explicit ``BEGIN``; from there on the driver's ``commit()`` and
+    ``rollback()`` end that transaction as before (they act on the server's state, not on the autocommit flag); and
+    before a query read through a cursor on the server, which lives in a transaction.
+    What the reads see does not change: at PostgreSQL's READ COMMITTED each statement of a transaction sees the
+    data committed when it starts, as each statement on its own does. A connection given another isolation level
+    (the backup's REPEATABLE READ) is not in autocommit, and the driver begins its transaction as usual.
+    """
+    connection = cursor.connection
+    idle = connection.info.transaction_status == TransactionStatus.IDLE  # no transaction open on the server
+    streamed = isinstance(cursor, ServerCursor)  # a cursor on the server (an export's rows): DECLARE needs one
+    if connection.autocommit and idle and (streamed or not _only_reads(statement)):
+        connection.execute("BEGIN")
+
+
+_READING = re.compile(r"\s*(?:SELECT|WITH)\b", re.IGNORECASE)
+_WRITING = re.compile(
+    r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b|\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE
+)
+
+
+@functools.lru_cache(maxsize=4096)  # the statements are the few the app compiles, again and again
+def _only_reads(statement: str) -> bool:
+    """A ``SELECT`` (or a ``WITH`` query: the hierarchy's recursive ones) that writes nothing and locks no rows."""
+    return bool(_READING.match(statement)) and not _WRITING.search(statement)
+
+
+def _replace_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Check out only connections the server still holds, without a round trip to it.
+
+    An idle connection has nothing to read: every reply was read with its query. If its socket is readable, the
+    server has closed it (a restart, ``pg_terminate_backend``, an idle timeout) or sent it something unasked; the
+    pool then opens another (``DisconnectionError``). This replaces SQLAlchemy's ``pool_pre_ping``, which sent a
+    query, and switched autocommit on and off around it, at every checkout: one of the six to ten round trips of a page.
+    """
+    if dbapi_connection.closed:
+        raise exc.DisconnectionError("the connection is closed")
+    poll = select.poll()
+    poll.register(dbapi_connection.fileno(), select.POLLIN)
+    if poll.poll(0):  # data, end of file, or an error on the socket
+        raise exc.DisconnectionError("the database server closed the connection")
 
 
 def create_session_factory(engine: Engine, cache: Any = None) -> sessionmaker[Session]:

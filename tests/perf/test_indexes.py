@@ -91,7 +91,9 @@ def query_plan(org: Org, statement: str, parameters: Any) -> list[str]:
             lines = [str(row[3]) for row in cursor.fetchall()]
         else:
             # Test tables are small, where a sequential scan is cheapest; forbidding it shows whether an index can
-            # serve the query (PostgreSQL still scans the table when none can).
+            # serve the query (PostgreSQL still scans the table when none can). The pool's connections are in
+            # autocommit (reads open no transaction): SET LOCAL needs one, which the rollback below ends.
+            cursor.execute("BEGIN")
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(f"EXPLAIN {statement}", parameters)
             lines = [str(row[0]) for row in cursor.fetchall()]
