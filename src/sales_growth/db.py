@@ -100,17 +100,17 @@ def _begin_before_writing(_conn: Any, cursor: Any, statement: str, *_args: Any) 
     """On PostgreSQL, a transaction begins at its first write, not at its first read.
 
     The connections are in autocommit, so that a request which only reads (most of them) costs no ``BEGIN`` and
-    no ``COMMIT``: two of its five to twelve round trips. Before any statement but a query that only reads (a
-    write, a ``SELECT ... FOR UPDATE``, a savepoint), an explicit ``BEGIN``; from there on the driver's ``commit()`` and
-    ``rollback()`` end that transaction as before (they act on the server's state, not on the autocommit flag); and
-    before a query read through a cursor on the server, which lives in a transaction.
-    What the reads see does not change: at PostgreSQL's READ COMMITTED each statement of a transaction sees the
-    data committed when it starts, as each statement on its own does. A connection given another isolation level
-    (the backup's REPEATABLE READ) is not in autocommit, and the driver begins its transaction as usual.
+    no ``COMMIT``: two of its five to twelve round trips. An explicit ``BEGIN`` goes before any statement that is
+    not a query which only reads (a write, a ``SELECT ... FOR UPDATE``, a savepoint) and before a query read
+    through a cursor on the server (an export's), which lives in a transaction. From there the driver's
+    ``commit()`` and ``rollback()`` end that transaction as before: they act on the server's state, not on the
+    autocommit flag. What the reads see does not change: at PostgreSQL's READ COMMITTED each statement of a
+    transaction sees the data committed when it starts, as a statement on its own does. A connection given another
+    isolation level (the backup's REPEATABLE READ) is not in autocommit, and the driver begins its transaction.
     """
     connection = cursor.connection
     idle = connection.info.transaction_status == TransactionStatus.IDLE  # no transaction open on the server
-    streamed = isinstance(cursor, ServerCursor)  # a cursor on the server (an export's rows): DECLARE needs one
+    streamed = isinstance(cursor, ServerCursor)  # its DECLARE needs a transaction
     if connection.autocommit and idle and (streamed or not _only_reads(statement)):
         connection.execute("BEGIN")
 
@@ -133,7 +133,8 @@ def _replace_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: An
     An idle connection has nothing to read: every reply was read with its query. If its socket is readable, the
     server has closed it (a restart, ``pg_terminate_backend``, an idle timeout) or sent it something unasked; the
     pool then opens another (``DisconnectionError``). This replaces SQLAlchemy's ``pool_pre_ping``, which sent a
-    query, and switched autocommit on and off around it, at every checkout: one of the six to ten round trips of a page.
+    query at every checkout (and switched autocommit on and off around it): one of a page's five to thirteen round
+    trips.
     """
     if dbapi_connection.closed:
         raise exc.DisconnectionError("the connection is closed")
