@@ -8,6 +8,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -199,7 +200,15 @@ def test_managers_commented_on_their_members_items(demo: Demo) -> None:
         assert comment.author_id == member.manager_id
 
 
-def test_the_team_pages_show_open_and_overdue_actions_today(demo: Demo) -> None:
+# The story's dates are fixed (its last 1on1 is on 2026-11-19): its items' due dates pass as the calendar does, and
+# from 2026-12-04 every open item is overdue. The team pages are checked on the day the story was written for.
+STORY_TODAY = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # noon in Japan
+
+
+def test_the_team_pages_show_open_and_overdue_actions_on_the_story_s_day(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo.api.app.state, "clock", lambda: STORY_TODAY, raising=False)
     for manager, members in TEAMS.items():
         team = demo.get(manager, "/api/v1/teams/me")["items"]
         assert {row["name"] for row in team} == members
