@@ -108,12 +108,14 @@ async def _call(app: Any, session: str, path: str) -> None:
         raise SystemExit(f"{path}: {sent[0]['status']}")
 
 
-async def _measure(app: Any, calls: list[tuple[str, str]], requests: int, concurrency: int = 1) -> tuple[float, float]:
+async def _measure(
+    app: Any, calls: list[tuple[str, str]], requests: int, concurrency: int, servers: bool
+) -> tuple[float, float]:
     """CPU µs per request over ``requests`` calls cycling through ``calls``, ``concurrency`` at a time: this
-    process's, and the database server's and Redis's (0 on SQLite without Redis)."""
+    process's, and with ``servers`` the database server's and Redis's (else 0)."""
     from run import cpu_seconds, service_pids
 
-    services = service_pids()
+    services = service_pids() if servers else []  # read each round: the pool's backends open as it needs them
     started, services_started = time.process_time(), cpu_seconds(services)
 
     async def client(first: int) -> None:  # one of ``concurrency`` clients, each with its share of the calls
@@ -175,10 +177,9 @@ async def _run(
             profile.enable()
         for _ in range(args.repeats):
             for route in args.routes.split(","):
-                if args.cached:  # one person's page again and again: every request is a hit
-                    costs[route].append(await _measure(app, paths[route][:1], args.requests, args.concurrency))
-                else:
-                    costs[route].append(await _measure(app, paths[route], args.requests, args.concurrency))
+                # With --cached, one person's page again and again: every request is a hit.
+                calls = paths[route][:1] if args.cached else paths[route]
+                costs[route].append(await _measure(app, calls, args.requests, args.concurrency, args.postgres))
         if args.profile:
             profile.disable()
             profile.dump_stats(args.profile)

@@ -109,9 +109,10 @@ def _begin_before_writing(_conn: Any, cursor: Any, statement: str, *_args: Any) 
     isolation level (the backup's REPEATABLE READ) is not in autocommit, and the driver begins its transaction.
     """
     connection = cursor.connection
-    idle = connection.info.transaction_status == TransactionStatus.IDLE  # no transaction open on the server
+    if not connection.autocommit or connection.pgconn.transaction_status != TransactionStatus.IDLE:
+        return  # another isolation level, or a transaction already open on the server
     streamed = isinstance(cursor, ServerCursor)  # its DECLARE needs a transaction
-    if connection.autocommit and idle and (streamed or not _only_reads(statement)):
+    if streamed or not _only_reads(statement):
         connection.execute("BEGIN")
 
 
