@@ -64,6 +64,34 @@ def test_a_bump_moves_a_version_for_every_reader(cache: Cache) -> None:
     assert cache.versions([name]) == [before + 1]
 
 
+def test_entries_and_counters_are_fetched_together_as_each_would_be_read(cache: Cache) -> None:
+    kept, never, name = f"page:{uuid.uuid4().hex}", f"test:{uuid.uuid4().hex}", f"test-{uuid.uuid4().hex}"
+    cache.set(kept, {"body": "本文"}, ttl=60)
+    cache.bump([name])
+    assert cache.fetch([kept, never], [name, f"{name}-never"]) == ([{"body": "本文"}, None], [1, 0])
+    assert cache.fetch([], []) == ([], [])
+
+
+@pytest.mark.redis
+def test_pages_are_also_held_in_the_process_and_nothing_else_is(redis_url: str) -> None:
+    """A page (a ``page:`` entry: valid by the counters it carries) is held by the process that stored it or read
+    it, with its expiry in Redis; any other entry, such as a session's, is read from Redis each time, so that a
+    delete in one process (a logout) reaches every other at once."""
+    first, second = (RedisCache(redis.Redis.from_url(redis_url)) for _ in range(2))
+    page, token = f"page:{uuid.uuid4().hex}", f"token:{uuid.uuid4().hex}"
+    first.set(page, {"body": "本文"}, ttl=60)
+    first.set(token, {"user": 1}, ttl=60)
+    assert (first.near(page), first.near(token), second.near(page)) == ({"body": "本文"}, None, None)
+    assert second.fetch([page, token], []) == ([{"body": "本文"}, {"user": 1}], [])
+    assert second.near(page) == {"body": "本文"}
+    first.delete([token])
+    assert second.fetch([token], [])[0] == [None]
+    second._near.expire(time.monotonic() + 61)  # a held copy ends when the entry in Redis does
+    assert second.near(page) is None
+    first.clear()
+    assert first.near(page) is None
+
+
 def test_two_processes_without_redis_see_each_others_invalidations(tmp_path: Path) -> None:
     """Two web processes on one host (``serve --workers 2``): entries stay each process's own, but a delete or a
     bump in one is seen by the other at once, through the versions file of the data folder."""

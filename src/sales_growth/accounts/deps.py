@@ -5,9 +5,10 @@ A request is authenticated by ``Authorization: Bearer <token>`` (API) or by the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, Request
@@ -44,6 +45,26 @@ async def get_now(request: Request) -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
+# A session's cache entry read as the request arrived (by the page cache's lookup), used by the route if it starts
+# within this many seconds: past it (a long wait at the admission gate) the entry is read again, so that a session
+# ended meanwhile is not served.
+TOKEN_ENTRY_SECONDS = 1.0
+_TOKEN_ENTRY = "session_entry"  # noqa: S105 (a key of the request's state)
+
+
+def remember_token_entry(request: Request, hashed: str, entry: dict[str, Any]) -> None:
+    """Hand the live cache entry of the session ``hashed`` on to :func:`get_current_user` (no second read)."""
+    request.scope.setdefault("state", {})[_TOKEN_ENTRY] = (hashed, entry, time.monotonic())
+
+
+def _token_entry(request: Request, hashed: str) -> dict[str, Any] | None:
+    found = request.scope.get("state", {}).pop(_TOKEN_ENTRY, None)
+    if found is None or found[0] != hashed or time.monotonic() - found[2] > TOKEN_ENTRY_SECONDS:
+        return None
+    entry: dict[str, Any] = found[1]
+    return entry
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -68,7 +89,9 @@ async def get_current_user(request: Request, session: SessionDep) -> User:
         kind = TokenKind.SESSION
     user = None
     if value:
-        user = tokens.resolve_cached(session, value, kind, settings=settings, now=now)
+        hashed = tokens.hash_token(value)
+        entry = _token_entry(request, hashed) if kind == TokenKind.SESSION else None
+        user = tokens.resolve_cached(session, hashed, kind, settings=settings, now=now, entry=entry)
         if user is None:
             user = await run_in_threadpool(tokens.resolve, session, value, kind, settings=settings, now=now)
     if user is None:

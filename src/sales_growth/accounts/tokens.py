@@ -89,10 +89,19 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
     return user
 
 
-def resolve_cached(session: Session, value: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
-    """:func:`resolve` from the cache alone (no query, no I/O: callable on the event loop); None means the database
-    must decide, through :func:`resolve`."""
-    return _cached_user(session, hash_token(value), kind, settings=settings, now=now)
+def resolve_cached(
+    session: Session,
+    hashed: str,
+    kind: TokenKind,
+    *,
+    settings: Settings,
+    now: datetime,
+    entry: dict[str, Any] | None = None,
+) -> User | None:
+    """:func:`resolve` from the cache alone, for the token whose hash is ``hashed`` (no query; callable on the event
+    loop); None means the database must decide, through :func:`resolve`. ``entry``: its cache entry, read earlier
+    in this request (no second read)."""
+    return _cached_user(session, hashed, kind, settings=settings, now=now, entry=entry)
 
 
 # The user's columns a request reads; the password hash is left out of the cache (it loads when asked for).
@@ -141,8 +150,19 @@ def live_entry(
     return dict(entry)
 
 
-def _cached_user(session: Session, hashed: str, kind: TokenKind, *, settings: Settings, now: datetime) -> User | None:
-    entry = live_cached_entry(cache_of(session), hashed, kind, settings=settings, now=now)
+def _cached_user(
+    session: Session,
+    hashed: str,
+    kind: TokenKind,
+    *,
+    settings: Settings,
+    now: datetime,
+    entry: dict[str, Any] | None = None,
+) -> User | None:
+    if entry is not None:
+        entry = live_entry(entry, kind, settings=settings, now=now)
+    else:
+        entry = live_cached_entry(cache_of(session), hashed, kind, settings=settings, now=now)
     if entry is None:
         return None
     columns = dict(entry["user"])

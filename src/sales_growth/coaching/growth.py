@@ -180,8 +180,7 @@ def team(session: Session, actor: User, *, today: date, ttl: float = 0.0) -> Tea
     if cache is None:
         return _team(session, actor, today)
     key = f"team:{actor.id}:{today.isoformat()}"
-    (version,) = cache.versions([TEAM_VERSION])
-    entry = cache.get(key)
+    (entry,), (version,) = cache.fetch([key], [TEAM_VERSION])  # one round trip
     if entry is not None and entry["version"] == version:
         return TeamOut.model_validate(entry["team"])
     summary = _team(session, actor, today)

@@ -3,6 +3,10 @@
 Per process by default (cachetools); in Redis when ``SALES_GROWTH_REDIS_URL`` is set, so that every web process
 and worker shares it and sees the others' invalidations. Values are JSON-like (dicts, lists, strings, numbers).
 
+Entries whose key starts with :data:`NEAR_PREFIXES` (the stored pages) carry their own validity (the versions of
+what they show) and are never deleted by key: the Redis cache keeps a copy of them in the process too
+(:meth:`Cache.near`), so that a page this process stored is read again without bringing it back from Redis.
+
 Writes invalidate after their transaction commits (:func:`invalidate_after_commit`): dropping an entry earlier
 would let a request still reading the old rows put it back. Two kinds of invalidation:
 
@@ -49,11 +53,21 @@ class Cache(Protocol):
         """The current value of each version counter (0 when never bumped)."""
         ...
 
+    def fetch(self, keys: list[str], names: list[str]) -> tuple[list[Any | None], list[int]]:
+        """:meth:`get_many` of ``keys`` and :meth:`versions` of ``names``, in one round trip."""
+        ...
+
+    def near(self, key: str) -> Any | None:
+        """The entry when this process holds it, without I/O (None: it may still be in the shared cache)."""
+        ...
+
     def bump(self, names: Iterable[str]) -> None: ...
     def clear(self) -> None: ...
 
 
 _KEY = "key:"  # the shared version of an entry's key, moved by deleting it
+NEAR_PREFIXES = ("page:",)  # entries valid by the versions they carry, only replaced or expired (the stored pages)
+NEAR_SIZE = 128 * 1024 * 1024  # the copies a process keeps of them: characters of JSON (about twice in bytes)
 
 
 def _expiry(_key: str, value: tuple[float, Any, int], now: float) -> float:
@@ -128,6 +142,12 @@ class MemoryCache:
     def get_many(self, keys: list[str]) -> list[Any | None]:
         return [self.get(key) for key in keys]
 
+    def fetch(self, keys: list[str], names: list[str]) -> tuple[list[Any | None], list[int]]:
+        return self.get_many(keys), self.versions(names)
+
+    def near(self, key: str) -> Any | None:
+        return self.get(key)
+
     def set(self, key: str, value: Any, *, ttl: float) -> None:
         stamp = self._shared.versions([_KEY + key])[0] if self._shared is not None else 0
         with self._lock:
@@ -161,12 +181,19 @@ class MemoryCache:
 
 
 class RedisCache:
-    """The same in Redis: entries as JSON with an expiry, versions as counters (INCR)."""
+    """The same in Redis: entries as JSON with an expiry, versions as counters (INCR). Entries under
+    :data:`NEAR_PREFIXES` are also kept in this process, with the expiry they have in Redis, when this process
+    writes or reads them (at most ``near_size`` characters of their JSON); their values must be JSON already
+    (dicts, lists, strings, numbers), as a read from Redis would give them, and are not changed once set."""
 
     PREFIX = "sales-growth:cache:"
 
-    def __init__(self, client: Redis) -> None:
+    def __init__(self, client: Redis, *, near_size: int = NEAR_SIZE) -> None:
         self._client = client
+        self._near: TLRUCache[str, tuple[float, Any, int]] = TLRUCache(
+            maxsize=near_size, ttu=_expiry, timer=time.monotonic, getsizeof=_near_size
+        )
+        self._lock = threading.Lock()
 
     def get(self, key: str) -> Any | None:
         raw = self._client.get(self.PREFIX + key)
@@ -175,11 +202,52 @@ class RedisCache:
     def get_many(self, keys: list[str]) -> list[Any | None]:
         return [None if raw is None else json.loads(raw) for raw in self._client.mget([self.PREFIX + k for k in keys])]
 
+    def fetch(self, keys: list[str], names: list[str]) -> tuple[list[Any | None], list[int]]:
+        held = {key: self.near(key) for key in keys if key.startswith(NEAR_PREFIXES)}
+        remote = [key for key in keys if held.get(key) is None]
+        if not remote and not names:
+            return [held[key] for key in keys], []
+        far = [key for key in remote if key.startswith(NEAR_PREFIXES)]  # their expiry, to keep them as long
+        read = [self.PREFIX + key for key in remote] + [f"{self.PREFIX}v:{name}" for name in names]
+        if far:
+            pipe = self._client.pipeline(transaction=False)
+            pipe.mget(read)
+            for key in far:
+                pipe.pttl(self.PREFIX + key)
+            values, *expiries = pipe.execute()
+        else:
+            values, expiries = self._client.mget(read), []
+        raws = dict(zip(remote, values[: len(remote)], strict=True))
+        found = {key: _loads(raw) for key, raw in raws.items()}
+        for key, expiry in zip(far, expiries, strict=True):
+            if raws[key] is not None and expiry > 0:
+                self._keep_near(key, found[key], len(raws[key]), expiry / 1000)
+        entries = [held[key] if held.get(key) is not None else found[key] for key in keys]
+        return entries, [int(value or 0) for value in values[len(remote) :]]
+
+    def near(self, key: str) -> Any | None:
+        with self._lock:
+            entry = self._near.get(key)
+        return None if entry is None else entry[1]
+
     def set(self, key: str, value: Any, *, ttl: float) -> None:
-        self._client.set(self.PREFIX + key, json.dumps(value, default=str), px=max(1, int(ttl * 1000)))
+        raw = json.dumps(value, default=str, ensure_ascii=False)
+        self._client.set(self.PREFIX + key, raw, px=max(1, int(ttl * 1000)))
+        if key.startswith(NEAR_PREFIXES):
+            self._keep_near(key, value, len(raw), ttl)
+
+    def _keep_near(self, key: str, value: Any, size: int, ttl: float) -> None:
+        if size > self._near.maxsize:
+            return
+        with self._lock:
+            self._near[key] = (ttl, value, size)
 
     def delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
         names = [self.PREFIX + key for key in keys]
+        with self._lock:
+            for key in keys:
+                self._near.pop(key, None)
         if names:
             self._client.delete(*names)
 
@@ -195,9 +263,19 @@ class RedisCache:
 
     def clear(self) -> None:
         """Drop the entries (not the versions: other processes read them)."""
+        with self._lock:
+            self._near.clear()
         keys = [k for k in self._client.scan_iter(f"{self.PREFIX}*") if not k.startswith(f"{self.PREFIX}v:".encode())]
         if keys:
             self._client.delete(*keys)
+
+
+def _loads(raw: bytes | None) -> Any | None:
+    return None if raw is None else json.loads(raw)
+
+
+def _near_size(entry: tuple[float, Any, int]) -> int:
+    return entry[2]
 
 
 VERSIONS_FILE = "cache-versions.bin"

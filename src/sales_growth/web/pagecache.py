@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from cachetools import LRUCache
 from sqlalchemy import Select, bindparam, event, inspect, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
@@ -41,7 +43,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sales_growth.accounts import tokens
-from sales_growth.accounts.deps import SESSION_COOKIE, request_now
+from sales_growth.accounts.deps import SESSION_COOKIE, remember_token_entry, request_now
 from sales_growth.accounts.models import Role, TokenKind, User
 from sales_growth.coaching.models import ActionPlan, ActionPlanItem, Dialogue, DialogueMessage, ItemComment
 from sales_growth.feedback.models import FindingCorrection, Rating
@@ -56,6 +58,10 @@ logger = logging.getLogger(__name__)
 _DECLARED = "page_cache"
 _EARLY = "page_cache_early"
 _FOUND = "page_cache_found"  # what the early lookup found, for the one inside the gate
+_READ = "page_cache_read"  # the counters the lookup read: a page's later declarations take theirs from it
+# Whose each session is (a token never changes hands): its page's counters are read with the session's entry.
+_VIEWERS: LRUCache[str, int] = LRUCache(maxsize=100_000)
+_VIEWERS_LOCK = threading.Lock()
 ORG = "org"  # who reports to whom, roles, names, people added or deactivated: every page's scope and names
 
 
@@ -97,7 +103,7 @@ def cache_page(
     declared = state.get(_DECLARED, early)  # a page may declare in steps: who is on it, then which plans
     late = sorted(set(names() if callable(names) else names) - set(declared[0]))
     try:
-        state[_DECLARED] = (declared[0] + late, declared[1] + cache.versions(late))
+        state[_DECLARED] = (declared[0] + late, declared[1] + _versions(cache, state.get(_READ, {}), late))
     except Exception:  # a cache that cannot answer: the page is rendered, only not kept
         logger.warning("page cache versions unavailable", exc_info=True)
         state.pop(_DECLARED, None)
@@ -261,21 +267,44 @@ async def _serve(scope: Scope, send: Send, entry: dict[str, Any], user_id: int) 
 def _lookup(request: Request, cache: Cache, hashed: str) -> tuple[str, dict[str, Any] | None, int] | None:
     """(key, the stored page when still valid, the viewer's id), or None when the session must go to the database.
 
-    On a miss, the versions of who the viewer is and whom they see are read now, before the page reads anything
-    (see :func:`cache_page`)."""
+    One round trip to Redis: the session's entry, the page (unless this process holds it) and the counters it
+    needs: those of the page this process holds, and of who the viewer is and whom they see, for a miss. On a
+    miss these are the versions the page is stored under, read before the page reads anything (see
+    :func:`cache_page`), and the session's entry goes on to the route (:func:`deps.remember_token_entry`)."""
     settings = request.app.state.settings
     now = request_now(request)
     key = _key(request, hashed, now)
-    cached_token, entry = cache.get_many([tokens.cache_key(hashed), key])  # one round trip to Redis, not two
-    token = tokens.live_entry(cached_token, TokenKind.SESSION, settings=settings, now=now)
+    held = cache.near(key)
+    with _VIEWERS_LOCK:
+        viewer = _VIEWERS.get(hashed)
+    names = [user_of(viewer), ORG] if viewer is not None else []
+    names += [name for name in (held["deps"] if held is not None else ()) if name not in names]
+    entries, values = cache.fetch([tokens.cache_key(hashed)] + ([key] if held is None else []), names)
+    token = tokens.live_entry(entries[0], TokenKind.SESSION, settings=settings, now=now)
     if token is None:
         return None
     user_id: int = token["user"]["id"]
-    if entry is not None and cache.versions(entry["deps"]) == entry["versions"]:
+    if viewer != user_id:
+        with _VIEWERS_LOCK:
+            _VIEWERS[hashed] = user_id
+    read = dict(zip(names, values, strict=True))
+    entry = held if held is not None else entries[1]
+    if entry is not None and _versions(cache, read, entry["deps"]) == entry["versions"]:
         return key, entry, user_id
     early = [user_of(user_id), ORG]
-    request.scope.setdefault("state", {})[_EARLY] = (early, cache.versions(early))
+    state = request.scope.setdefault("state", {})
+    state[_EARLY] = (early, _versions(cache, read, early))
+    state[_READ] = read
+    remember_token_entry(request, hashed, token)
     return key, None, user_id
+
+
+def _versions(cache: Cache, read: dict[str, int], names: list[str]) -> list[int]:
+    """The counters ``names``: those already ``read`` (earlier is always safe), the others now (and into ``read``)."""
+    missing = [name for name in names if name not in read]
+    if missing:
+        read.update(zip(missing, cache.versions(missing), strict=True))
+    return [read[name] for name in names]
 
 
 def _key(request: Request, hashed: str, now: datetime) -> str:
