@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
@@ -55,3 +55,32 @@ def test_a_statement_built_once_per_role_sees_what_its_actor_sees(
 def test_a_statement_built_once_per_role_does_not_run_without_its_actor(db_session: Session, role: Role) -> None:
     with pytest.raises(StatementError, match="actor_id"):
         db_session.scalars(select(User.id).where(policy.scoped(role, User.id))).all()
+
+
+def test_whom_a_manager_sees_is_read_once_per_session_until_a_user_changes(
+    db_session: Session, personas: Personas
+) -> None:
+    """A page asks several times whom its viewer sees: one query answers them all, until the session writes a
+    user (a reporting line may have moved) or its transaction ends."""
+    manager, moved, engine = personas.users["M1"], personas.users["B1"], db_session.get_bind()
+    ids = {who: personas.id(who) for who in PERSONA_TREE}
+    assert (manager.role, moved.manager_id) == (Role.MANAGER, personas.id("M2"))  # loaded before counting
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        seen = {who for who in PERSONA_TREE if policy.can_see_user(db_session, manager, ids[who])}
+        assert seen == {"M1", "A1", "A2"}
+        assert len(statements) == 1
+        moved.manager_id = manager.id
+        db_session.flush()
+        assert policy.can_see_user(db_session, manager, moved.id)
+        db_session.rollback()
+        statements.clear()
+        assert not policy.can_see_user(db_session, manager, ids["B1"])  # the move was rolled back
+        assert sum("subtree" in statement for statement in statements) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

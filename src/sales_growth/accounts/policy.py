@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, select, true
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, event, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sales_growth.accounts.models import Role, User
@@ -70,12 +70,37 @@ def _subtree_ids(root_id: int | ColumnElement[int]) -> ColumnElement[Any]:
 def can_see_user(session: Session, actor: User, user_id: int) -> bool:
     if actor.id == user_id or actor.role == Role.ADMIN:
         return session.get(User, user_id) is not None
-    return session.scalar(_can_see(actor.role), bound(actor, user_id=user_id)) is True
+    return actor.role == Role.MANAGER and user_id in subtree_of(session, actor)
+
+
+def subtree_of(session: Session, manager: User) -> frozenset[int]:
+    """The ids of everyone in ``manager``'s subtree, themself included: one query per session and manager, held in
+    the session until it writes a user or its transaction ends (a page asks several times whom its viewer sees)."""
+    held: dict[int, frozenset[int]] = session.info.setdefault(_SUBTREES, {})
+    if manager.id not in held:
+        held[manager.id] = frozenset(session.scalars(_subtree(), {ACTOR_ID: manager.id}))
+    return held[manager.id]
+
+
+_SUBTREES = "policy_subtrees"
 
 
 @cache
-def _can_see(role: Role) -> Select[bool]:  # SQLAlchemy 2.1 spelling
-    return select(exists().where(User.id == bindparam("user_id"), scoped(role, User.id)))
+def _subtree() -> Select[int]:
+    return select(_subtree_ids(bindparam(ACTOR_ID, type_=Integer)))
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_subtrees_on_user_writes(session: Session, _context: object) -> None:
+    written = (*session.new, *session.dirty, *session.deleted)
+    if _SUBTREES in session.info and any(isinstance(row, User) for row in written):
+        del session.info[_SUBTREES]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_subtrees(session: Session) -> None:
+    session.info.pop(_SUBTREES, None)
 
 
 def can_record_for(session: Session, actor: User, member_id: int) -> bool:

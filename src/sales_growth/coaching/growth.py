@@ -174,6 +174,14 @@ def team(session: Session, actor: User, *, today: date, ttl: float = 0.0) -> Tea
 
     With ``ttl`` the summary is cached per actor and day (never shared between actors: each sees their own
     subtree), and read against the team version, which every write it depends on bumps after its commit."""
+    return team_and_challenges(session, actor, today=today, ttl=ttl)[0]
+
+
+def team_and_challenges(
+    session: Session, actor: User, *, today: date, ttl: float = 0.0
+) -> tuple[TeamOut, dict[int, Counter[str]]]:
+    """:func:`team`, and for the team's heat map, per member, how many of their 1on1s found each skill a challenge
+    (counted once for both, cached with the summary)."""
     if not policy.can_see_team(actor):
         raise PermissionDeniedError("チームの状況を見られるのは上司と管理者です。")
     cache = cache_of(session) if ttl > 0 else None
@@ -182,10 +190,12 @@ def team(session: Session, actor: User, *, today: date, ttl: float = 0.0) -> Tea
     key = f"team:{actor.id}:{today.isoformat()}"
     (entry,), (version,) = cache.fetch([key], [TEAM_VERSION])  # one round trip
     if entry is not None and entry["version"] == version:
-        return TeamOut.model_validate(entry["team"])
-    summary = _team(session, actor, today)
-    cache.set(key, {"version": version, "team": summary.model_dump(mode="json")}, ttl=ttl)
-    return summary
+        challenges = {int(member): Counter(counts) for member, counts in entry["challenges"].items()}
+        return TeamOut.model_validate(entry["team"]), challenges
+    summary, challenges = _team(session, actor, today)
+    value = {"version": version, "team": summary.model_dump(mode="json"), "challenges": challenges}
+    cache.set(key, value, ttl=ttl)
+    return summary, challenges
 
 
 @event.listens_for(Session, "after_flush")
@@ -196,7 +206,7 @@ def _team_changed(session: Session, _context: object) -> None:
         invalidate_after_commit(session, bump=[TEAM_VERSION])
 
 
-def _team(session: Session, actor: User, today: date) -> TeamOut:
+def _team(session: Session, actor: User, today: date) -> tuple[TeamOut, dict[int, Counter[str]]]:
     members = list(session.scalars(_team_of(actor.role), policy.bound(actor)))
     ids = [m.id for m in members]
     last = _last_one_on_ones(session, ids)
@@ -219,7 +229,7 @@ def _team(session: Session, actor: User, today: date) -> TeamOut:
         )
         for m in members
     ]
-    return TeamOut(items=items, total=len(items))
+    return TeamOut(items=items, total=len(items)), challenges
 
 
 @cache
@@ -273,11 +283,3 @@ def _records_of_members() -> Select[int, int]:
     return select(OneOnOne.id, OneOnOne.member_id).where(
         OneOnOne.member_id.in_(bindparam("member_ids", expanding=True))
     )
-
-
-def challenge_matrix(session: Session, actor: User) -> dict[int, Counter[str]]:
-    """For the team's heat map: per member of the actor's team (as :func:`team` lists it), how many of their
-    1on1s found each skill a challenge."""
-    if not policy.can_see_team(actor):
-        raise PermissionDeniedError("チームの状況を見られるのは上司と管理者です。")
-    return _challenge_counts(session, [m.id for m in session.scalars(_team_of(actor.role), policy.bound(actor))])

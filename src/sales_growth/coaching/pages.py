@@ -275,12 +275,12 @@ def team_page(
 ) -> HTMLResponse:
     """Each member's last 1on1 and open and overdue items, and the heat map of challenges by skill."""
 
-    def shown() -> list[str]:
-        return pagecache.member_names(session.scalars(policy.visible_user_ids(user)))
+    def shown() -> list[str]:  # a manager's whole subtree (admins' pages are not kept)
+        return pagecache.member_names(sorted(policy.subtree_of(session, user)))
 
     pagecache.cache_page(request, session, user, shown)
-    team = growth.team(session, user, today=service.today_in_japan(now), ttl=settings.team_cache_seconds)
-    matrix = growth.challenge_matrix(session, user)
+    today = service.today_in_japan(now)
+    team, matrix = growth.team_and_challenges(session, user, today=today, ttl=settings.team_cache_seconds)
     context = {"team": team, "heat": heat_map(matrix, [m.id for m in team.items])}
     return render(request, "coaching/team.html", context)
 
