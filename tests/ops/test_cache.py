@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -259,6 +260,26 @@ def test_a_team_summary_is_cached_and_a_new_record_refreshes_it(cached_api: Test
     after, _ = _team(cached_api, personas, "M1")
     assert before[personas.users["A1"].name] is None
     assert after[personas.users["A1"].name] == "2026-11-26"
+
+
+def test_a_summary_cached_by_an_older_release_is_counted_again(cached_api: TestClient, personas: Personas) -> None:
+    """During a rolling update the shared cache may hold summaries without the heat map's counts: the team is
+    counted again instead of failing."""
+    from datetime import date
+
+    from sales_growth.accounts.models import User
+    from sales_growth.coaching import growth
+    from sales_growth.ops.cache import TEAM_VERSION
+
+    app: Any = cached_api.app
+    today, key = date(2026, 12, 4), f"team:{personas.id('M1')}:2026-12-04"
+    with app.state.session_factory() as session:
+        manager = session.get(User, personas.id("M1"))
+        first = growth.team_and_challenges(session, manager, today=today, ttl=60)
+        cache, entry = app.state.cache, app.state.cache.get(key)
+        assert "challenges" in entry
+        cache.set(key, {"version": cache.versions([TEAM_VERSION])[0], "team": entry["team"]}, ttl=60)
+        assert growth.team_and_challenges(session, manager, today=today, ttl=60) == first
 
 
 def test_a_cached_summary_is_never_served_to_another_manager(cached_api: TestClient, personas: Personas) -> None:

@@ -74,6 +74,9 @@ def can_see_user(session: Session, actor: User, user_id: int) -> bool:
     return actor.role == Role.MANAGER and user_id in subtree_of(session, actor)
 
 
+_SUBTREES = "policy_subtrees"  # session.info: per manager's id, the ids of their subtree
+
+
 def subtree_of(session: Session, manager: User) -> frozenset[int]:
     """The ids of everyone in ``manager``'s subtree, themself included: one query per session and manager, held in
     the session until it writes a user or its transaction ends (a page asks several times whom its viewer sees)."""
@@ -81,9 +84,6 @@ def subtree_of(session: Session, manager: User) -> frozenset[int]:
     if manager.id not in held:
         held[manager.id] = frozenset(read(session, _subtree(), {ACTOR_ID: manager.id}).scalars())
     return held[manager.id]
-
-
-_SUBTREES = "policy_subtrees"
 
 
 @cache

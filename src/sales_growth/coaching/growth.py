@@ -190,7 +190,7 @@ def team_and_challenges(
         return _team(session, actor, today)
     key = f"team:{actor.id}:{today.isoformat()}"
     (entry,), (version,) = cache.fetch([key], [TEAM_VERSION])  # one round trip
-    if entry is not None and entry["version"] == version:
+    if entry is not None and entry["version"] == version and "challenges" in entry:  # not one of an older release
         challenges = {int(member): Counter(counts) for member, counts in entry["challenges"].items()}
         return TeamOut.model_validate(entry["team"]), challenges
     summary, challenges = _team(session, actor, today)
