@@ -65,7 +65,7 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
     of an active user, lives at most ``SESSION_CACHE_SECONDS`` and never past the next touch, and is dropped when
     the token is revoked or its user changes (:func:`forget_user`)."""
     hashed = hash_token(value)
-    cached = _cached_user(session, hashed, kind, settings=settings, now=now)
+    cached = resolve_cached(session, hashed, kind, settings=settings, now=now)
     if cached is not None:
         return cached
     row = session.execute(
@@ -87,21 +87,6 @@ def resolve(session: Session, value: str, kind: TokenKind, *, settings: Settings
         last_used = now
     _remember(session, hashed, token, user, last_used=last_used, settings=settings)
     return user
-
-
-def resolve_cached(
-    session: Session,
-    hashed: str,
-    kind: TokenKind,
-    *,
-    settings: Settings,
-    now: datetime,
-    entry: dict[str, Any] | None = None,
-) -> User | None:
-    """:func:`resolve` from the cache alone, for the token whose hash is ``hashed`` (no query; callable on the event
-    loop); None means the database must decide, through :func:`resolve`. ``entry``: its cache entry, read earlier
-    in this request (no second read)."""
-    return _cached_user(session, hashed, kind, settings=settings, now=now, entry=entry)
 
 
 # The user's columns a request reads; the password hash is left out of the cache (it loads when asked for).
@@ -150,7 +135,7 @@ def live_entry(
     return dict(entry)
 
 
-def _cached_user(
+def resolve_cached(
     session: Session,
     hashed: str,
     kind: TokenKind,
@@ -159,6 +144,9 @@ def _cached_user(
     now: datetime,
     entry: dict[str, Any] | None = None,
 ) -> User | None:
+    """:func:`resolve` from the cache alone, for the token whose hash is ``hashed`` (no query; callable on the event
+    loop); None means the database must decide, through :func:`resolve`. ``entry``: its cache entry, read earlier
+    in this request (no second read)."""
     if entry is not None:
         entry = live_entry(entry, kind, settings=settings, now=now)
     else:
