@@ -17,7 +17,6 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, event, select,
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sales_growth.accounts.models import Role, User
-from sales_growth.db import read
 from sales_growth.errors import PermissionDeniedError
 
 ACTOR_ID = "actor_id"  # the bound parameter of the statements built with :func:`scoped`
@@ -82,7 +81,7 @@ def subtree_of(session: Session, manager: User) -> frozenset[int]:
     the session until it writes a user or its transaction ends (a page asks several times whom its viewer sees)."""
     held: dict[int, frozenset[int]] = session.info.setdefault(_SUBTREES, {})
     if manager.id not in held:
-        held[manager.id] = frozenset(read(session, _subtree(), {ACTOR_ID: manager.id}).scalars())
+        held[manager.id] = frozenset(session.scalars(_subtree(), {ACTOR_ID: manager.id}))
     return held[manager.id]
 
 

@@ -14,7 +14,6 @@ from sales_growth.accounts import passwords, policy, tokens
 from sales_growth.accounts.events import record_event
 from sales_growth.accounts.models import Role, TokenKind, User
 from sales_growth.accounts.schemas import UserCreate, UserUpdate
-from sales_growth.db import read
 from sales_growth.errors import AuthenticationError, ConflictError, InvalidInputError, LockedError, NotFoundError
 from sales_growth.ops.cache import TEAM_VERSION, invalidate_after_commit
 from sales_growth.settings import Settings
@@ -112,7 +111,7 @@ def list_users(
 def names_of(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
     """Users' names in one query (the caller has checked that the actor may see them)."""
     ids = list(set(user_ids))
-    return dict(read(session, _names(), {"user_ids": ids}).all()) if ids else {}
+    return dict(session.execute(_names(), {"user_ids": ids}).all()) if ids else {}
 
 
 @cache

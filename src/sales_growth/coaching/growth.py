@@ -18,7 +18,6 @@ from sales_growth.accounts.models import Role, User
 from sales_growth.analysis.models import SKILL_IDS, SKILL_LABELS_JA
 from sales_growth.coaching.models import ActionPlan, ActionPlanItem, ItemStatus
 from sales_growth.coaching.schemas import Completion, GrowthOut, GrowthPoint, SkillCount, TeamMemberOut, TeamOut
-from sales_growth.db import read
 from sales_growth.errors import NotFoundError, PermissionDeniedError
 from sales_growth.one_on_ones.models import Analysis, AnalysisStatus, OneOnOne
 from sales_growth.ops.cache import TEAM_VERSION, cache_of, invalidate_after_commit
@@ -43,7 +42,7 @@ def member_growth(session: Session, actor: User, member_id: int, *, today: date)
     """
     if not policy.can_see_user(session, actor, member_id):
         raise NotFoundError("メンバーが見つかりません。")
-    records = read(session, _records_of(), {"member_id": member_id}).all()
+    records = session.execute(_records_of(), {"member_id": member_id}).all()
     findings = _latest_findings(session, [r.id for r in records])
     items = _items_of(session, [member_id])
     done_by_record: dict[int, Counter[str]] = defaultdict(Counter)
@@ -110,13 +109,13 @@ def _latest_findings(session: Session, record_ids: list[int]) -> dict[int, tuple
     read in this process."""
     if not record_ids:
         return {}
-    rows = read(session, _latest_successes(), {"record_ids": record_ids})
+    rows = session.execute(_latest_successes(), {"record_ids": record_ids})
     keys = {row.one_on_one_id: (row.id, row.finished_at) for row in rows}
     with _FINDINGS_LOCK:
         found = {record: _FINDINGS[key] for record, key in keys.items() if key in _FINDINGS}
     missing = {key[0]: (record, key) for record, key in keys.items() if record not in found}
     if missing:
-        loaded = read(session, _results(), {"analysis_ids": list(missing)})
+        loaded = session.execute(_results(), {"analysis_ids": list(missing)})
         for analysis_id, result in loaded:
             record, key = missing[analysis_id]
             findings = tuple(
@@ -148,7 +147,7 @@ def _results() -> Select[int, Any]:
 
 
 def _items_of(session: Session, member_ids: list[int]) -> list[Any]:
-    return list(read(session, _items_of_members(), {"member_ids": member_ids}).all())
+    return list(session.execute(_items_of_members(), {"member_ids": member_ids}).all())
 
 
 @cache
@@ -271,7 +270,7 @@ def _challenge_counts(session: Session, member_ids: list[int]) -> dict[int, Coun
     """How many of each member's 1on1s found each skill a challenge (a 1on1 counts a skill once)."""
     if not member_ids:
         return {}
-    records = dict(read(session, _records_of_members(), {"member_ids": member_ids}).all())
+    records = dict(session.execute(_records_of_members(), {"member_ids": member_ids}).all())
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for record_id, findings in _latest_findings(session, list(records)).items():
         skills = {skill for skill, polarity, _confidence in findings if polarity == "challenge"}

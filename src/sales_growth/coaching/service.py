@@ -39,7 +39,6 @@ from sales_growth.coaching.models import (
 )
 from sales_growth.coaching.safety import record_safety_event
 from sales_growth.coaching.schemas import ItemUpdate, OpenItemOut
-from sales_growth.db import read
 from sales_growth.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from sales_growth.one_on_ones import analyses
 from sales_growth.one_on_ones import service as records
@@ -473,7 +472,7 @@ def _of_record(record: OneOnOne) -> dict[str, object]:
 
 def plans_on_record_page(session: Session, record: OneOnOne) -> list[int]:
     """The ids of the plans a record's page shows: its own, and the previous one whose open items it lists."""
-    row = read(session, _plans_on_record_page(), _of_record(record)).one()
+    row = session.execute(_plans_on_record_page(), _of_record(record)).one()
     return [plan_id for plan_id in row if plan_id is not None]
 
 

@@ -46,7 +46,6 @@ from sales_growth.accounts import tokens
 from sales_growth.accounts.deps import SESSION_COOKIE, remember_token_entry, request_now
 from sales_growth.accounts.models import Role, TokenKind, User
 from sales_growth.coaching.models import ActionPlan, ActionPlanItem, Dialogue, DialogueMessage, ItemComment
-from sales_growth.db import read
 from sales_growth.feedback.models import FindingCorrection, Rating
 from sales_growth.one_on_ones.models import Analysis, OneOnOne, RecordUpload
 from sales_growth.ops import metrics
@@ -118,7 +117,7 @@ def keeps(request: Request) -> bool:
 
 def record_people(session: Session, record_id: int) -> tuple[int, int] | None:
     """(member, author) of a record (None when there is no such record), read before the page."""
-    row = read(session, _record_people(), {"record_id": record_id}).first()
+    row = session.execute(_record_people(), {"record_id": record_id}).first()
     return None if row is None else (row.member_id, row.created_by_id)
 
 
@@ -129,7 +128,7 @@ def _record_people() -> Select[int, int]:
 
 def plan_member(session: Session, plan_id: int) -> list[int]:
     """The member of a plan (none when there is no such plan), read before the page."""
-    member = read(session, _plan_member(), {"plan_id": plan_id}).scalar()
+    member = session.scalar(_plan_member(), {"plan_id": plan_id})
     return [] if member is None else [member]
 
 
