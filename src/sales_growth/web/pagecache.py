@@ -267,10 +267,11 @@ async def _serve(scope: Scope, send: Send, entry: dict[str, Any], user_id: int) 
 def _lookup(request: Request, cache: Cache, hashed: str) -> tuple[str, dict[str, Any] | None, int] | None:
     """(key, the stored page when still valid, the viewer's id), or None when the session must go to the database.
 
-    One round trip to Redis: the session's entry, the page (unless this process holds it) and the counters it
-    needs: those of the page this process holds, and of who the viewer is and whom they see, for a miss. On a
-    miss these are the versions the page is stored under, read before the page reads anything (see
-    :func:`cache_page`), and the session's entry goes on to the route (:func:`deps.remember_token_entry`)."""
+    One round trip to Redis for a page this process holds: the session's entry and the counters needed, those of
+    the page and of who the viewer is and whom they see (for a miss); a page stored by another process comes with
+    the session's entry, its counters in one more. On a miss these are the versions the page is stored under, read
+    before the page reads anything (see :func:`cache_page`), and the session's entry goes on to the route
+    (:func:`deps.remember_token_entry`)."""
     settings = request.app.state.settings
     now = request_now(request)
     key = _key(request, hashed, now)
