@@ -43,9 +43,6 @@ TEAM_VERSION = "team"  # bumped by every write a team summary reads (records, an
 
 class Cache(Protocol):
     def get(self, key: str) -> Any | None: ...
-    def get_many(self, keys: list[str]) -> list[Any | None]:
-        """What :meth:`get` gives for each key, in one round trip."""
-        ...
 
     def set(self, key: str, value: Any, *, ttl: float) -> None: ...
     def delete(self, keys: Iterable[str]) -> None: ...
@@ -54,7 +51,7 @@ class Cache(Protocol):
         ...
 
     def fetch(self, keys: list[str], names: list[str]) -> tuple[list[Any | None], list[int]]:
-        """:meth:`get_many` of ``keys`` and :meth:`versions` of ``names``, in one round trip."""
+        """What :meth:`get` gives for each of ``keys`` and :meth:`versions` of ``names``, in one round trip."""
         ...
 
     def near(self, key: str) -> Any | None:
@@ -139,11 +136,8 @@ class MemoryCache:
             return None
         return entry[1]
 
-    def get_many(self, keys: list[str]) -> list[Any | None]:
-        return [self.get(key) for key in keys]
-
     def fetch(self, keys: list[str], names: list[str]) -> tuple[list[Any | None], list[int]]:
-        return self.get_many(keys), self.versions(names)
+        return [self.get(key) for key in keys], self.versions(names)
 
     def near(self, key: str) -> Any | None:
         return self.get(key)
@@ -196,11 +190,7 @@ class RedisCache:
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Any | None:
-        raw = self._client.get(self.PREFIX + key)
-        return None if raw is None else json.loads(raw)
-
-    def get_many(self, keys: list[str]) -> list[Any | None]:
-        return [None if raw is None else json.loads(raw) for raw in self._client.mget([self.PREFIX + k for k in keys])]
+        return _loads(self._client.get(self.PREFIX + key))
 
     def fetch(self, keys: list[str], names: list[str]) -> tuple[list[Any | None], list[int]]:
         held = {key: self.near(key) for key in keys if key.startswith(NEAR_PREFIXES)}
@@ -270,7 +260,7 @@ class RedisCache:
             self._client.delete(*keys)
 
 
-def _loads(raw: bytes | None) -> Any | None:
+def _loads(raw: bytes | str | None) -> Any | None:
     return None if raw is None else json.loads(raw)
 
 
