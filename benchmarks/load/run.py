@@ -91,7 +91,7 @@ def base_env(extra: dict[str, str]) -> dict[str, str]:
     return env | LOAD_SETTINGS | extra
 
 
-def fresh_postgres() -> str:
+def fresh_postgres(host: str) -> str:
     import psycopg
 
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
@@ -100,7 +100,9 @@ def fresh_postgres() -> str:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{POSTGRES_DATABASE}"
+    if host.startswith("/"):  # a Unix socket's folder: the app and the server on one machine
+        return f"postgresql+psycopg://postgres@/{POSTGRES_DATABASE}?host={host}"
+    return f"postgresql+psycopg://postgres@{host}:5432/{POSTGRES_DATABASE}"
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -245,7 +247,7 @@ def one_run(args: argparse.Namespace, number: int) -> RunResult:
         data_dir, out = Path(folder), Path(folder) / "out"
         out.mkdir()
         if args.config == "postgres":
-            args.database_url = fresh_postgres()
+            args.database_url = fresh_postgres(args.postgres_host)
         users_file = data_dir / "users.json"
         seed_database(args, data_dir, users_file)
         processes, base = start_app(args, data_dir, free_port())
@@ -318,6 +320,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--sessions", action="store_true", help="everyone arrives with a session from earlier instead of logging in"
+    )
+    parser.add_argument(
+        "--postgres-host",
+        default="127.0.0.1",
+        help="the app's way to PostgreSQL: an address (port 5432), or a Unix socket's folder (/var/run/postgresql)",
     )
     parser.add_argument("--web-processes", type=int, default=2, help="serve --workers N (one per core)")
     parser.add_argument("--job-workers", type=int, default=2, help="sales-growth worker processes (postgres)")
