@@ -200,6 +200,7 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="print one request's SQL per route instead")
     parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
+    parser.add_argument("--postgres-host", default="127.0.0.1", help="an address, or a Unix socket's folder")
     parser.add_argument(
         "--routes", default=",".join(ROUTES), help=f"which, comma-separated (default: {','.join(ROUTES)})"
     )
@@ -215,7 +216,10 @@ def main() -> None:
         if args.postgres:
             from run import REDIS_URL, fresh_postgres
 
-            os.environ |= {"SALES_GROWTH_DATABASE_URL": fresh_postgres(), "SALES_GROWTH_REDIS_URL": REDIS_URL}
+            os.environ |= {
+                "SALES_GROWTH_DATABASE_URL": fresh_postgres(args.postgres_host),
+                "SALES_GROWTH_REDIS_URL": REDIS_URL,
+            }
         from seed import seed
 
         from sales_growth.ops.logs import configure_logging

@@ -91,7 +91,7 @@ def base_env(extra: dict[str, str]) -> dict[str, str]:
     return env | LOAD_SETTINGS | extra
 
 
-def fresh_postgres(host: str) -> str:
+def fresh_postgres(host: str = "127.0.0.1") -> str:
     import psycopg
 
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
