@@ -201,6 +201,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     parser.add_argument("--postgres-host", default="127.0.0.1", help="an address, or a Unix socket's folder")
+    parser.add_argument("--redis-url", default=None, help="instead of the load test's Redis database (it is flushed)")
     parser.add_argument(
         "--routes", default=",".join(ROUTES), help=f"which, comma-separated (default: {','.join(ROUTES)})"
     )
@@ -216,9 +217,10 @@ def main() -> None:
         if args.postgres:
             from run import REDIS_URL, fresh_postgres
 
+            args.redis_url = args.redis_url or REDIS_URL
             os.environ |= {
-                "SALES_GROWTH_DATABASE_URL": fresh_postgres(args.postgres_host),
-                "SALES_GROWTH_REDIS_URL": REDIS_URL,
+                "SALES_GROWTH_DATABASE_URL": fresh_postgres(args.postgres_host, args.redis_url),
+                "SALES_GROWTH_REDIS_URL": args.redis_url,
             }
         from seed import seed
 

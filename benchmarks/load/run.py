@@ -91,7 +91,7 @@ def base_env(extra: dict[str, str]) -> dict[str, str]:
     return env | LOAD_SETTINGS | extra
 
 
-def fresh_postgres(host: str = "127.0.0.1") -> str:
+def fresh_postgres(host: str = "127.0.0.1", redis_url: str = REDIS_URL) -> str:
     import psycopg
 
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
@@ -99,7 +99,7 @@ def fresh_postgres(host: str = "127.0.0.1") -> str:
         connection.execute(f"CREATE DATABASE {POSTGRES_DATABASE}")
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     if host.startswith("/"):  # a Unix socket's folder: the app and the server on one machine
         return f"postgresql+psycopg://postgres@/{POSTGRES_DATABASE}?host={host}"
     return f"postgresql+psycopg://postgres@{host}:5432/{POSTGRES_DATABASE}"
@@ -149,7 +149,7 @@ def start_app(args: argparse.Namespace, data_dir: Path, port: int) -> tuple[list
     logs = (data_dir / "app.log").open("ab")  # the processes write into it until they stop
     processes = []
     if args.config == "postgres":
-        env |= {"SALES_GROWTH_DATABASE_URL": args.database_url, "SALES_GROWTH_REDIS_URL": REDIS_URL}
+        env |= {"SALES_GROWTH_DATABASE_URL": args.database_url, "SALES_GROWTH_REDIS_URL": args.redis_url}
         env["SALES_GROWTH_EMBEDDED_WORKER"] = "false"
         for _ in range(args.job_workers):
             worker = [sys.executable, "-m", "sales_growth.cli", "worker"]
@@ -247,7 +247,7 @@ def one_run(args: argparse.Namespace, number: int) -> RunResult:
         data_dir, out = Path(folder), Path(folder) / "out"
         out.mkdir()
         if args.config == "postgres":
-            args.database_url = fresh_postgres(args.postgres_host)
+            args.database_url = fresh_postgres(args.postgres_host, args.redis_url)
         users_file = data_dir / "users.json"
         seed_database(args, data_dir, users_file)
         processes, base = start_app(args, data_dir, free_port())
@@ -325,6 +325,9 @@ def main() -> None:
         "--postgres-host",
         default="127.0.0.1",
         help="the app's way to PostgreSQL: an address (port 5432), or a Unix socket's folder (/var/run/postgresql)",
+    )
+    parser.add_argument(
+        "--redis-url", default=REDIS_URL, help="its database is flushed (unix:///path?db=7 for a socket)"
     )
     parser.add_argument("--web-processes", type=int, default=2, help="serve --workers N (one per core)")
     parser.add_argument("--job-workers", type=int, default=2, help="sales-growth worker processes (postgres)")
