@@ -143,3 +143,24 @@ def test_a_form_post_writes_once_and_commits(org: Org, who: str, path: str) -> N
     assert response.status_code == 303, response.text
     first_write = next(i for i, step in enumerate(steps) if step in ("INSERT", "UPDATE", "DELETE"))
     assert steps[first_write : steps.index("COMMIT", first_write) + 1] == [*expected, "COMMIT"], steps
+
+
+# Where a record is one of a list (titles, dates, analyses), its text is not read: it may be up to MAX_UPLOAD_BYTES,
+# and a list holds 30. The record's own page reads it (it shows the text with the quotes marked).
+TEXTS_READ = {
+    ("A1", "/one-on-ones"): False,
+    ("M1", "/one-on-ones"): False,
+    ("A1", "/home"): False,
+    ("M1", "/members/{A1}"): False,
+    ("A1", "/one-on-ones/{record}"): True,
+}
+
+
+@pytest.mark.parametrize(("who", "path"), list(TEXTS_READ))
+def test_lists_of_records_leave_the_texts_in_the_database(org: Org, who: str, path: str) -> None:
+    browser = org.site.as_(who)
+    _clear_caches(org)
+    with counted_queries(org.api.app) as statements:  # type: ignore[arg-type]
+        response = browser.client.get(path.format(**org.ids))
+    assert response.status_code == 200, response.text
+    assert any("one_on_ones.content" in statement for statement in statements) is TEXTS_READ[(who, path)]

@@ -225,7 +225,9 @@ def _member_context(session: Session, user: User, member: User, now: datetime) -
     today = service.today_in_japan(now)
     data = growth.member_growth(session, user, member.id, today=today)
     # The growth counted the member's records already: the page of the newest needs no count of its own.
-    recent = records.page_of_records(session, user, records.RecordFilter(member_id=member.id, limit=RECENT_RECORDS))
+    recent = records.page_of_records(
+        session, user, records.RecordFilter(member_id=member.id, limit=RECENT_RECORDS), content=False
+    )
     latest = records.latest_analyses(session, [r.id for r in recent])
     newest_done = next(
         ((r, latest[r.id]) for r in recent if r.id in latest and latest[r.id].status == AnalysisStatus.SUCCEEDED),

@@ -55,7 +55,7 @@ def list_page(
 
     pagecache.cache_page(request, session, user, shown)
     filters = service.RecordFilter(member_id=chosen, limit=RECORDS_PER_PAGE, offset=(page - 1) * RECORDS_PER_PAGE)
-    records, total = service.list_records(session, user, filters)
+    records, total = service.list_records(session, user, filters, content=False)
     latest = service.latest_analyses(session, [r.id for r in records])
     members = _visible_members(session, user)
     context = {

@@ -11,7 +11,7 @@ from datetime import date
 from functools import cache
 
 from sqlalchemy import Integer, Select, bindparam, func, select
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm import Session, defer, joinedload, undefer
 
 from sales_growth.accounts import policy
 from sales_growth.accounts.models import Role, User
@@ -82,16 +82,20 @@ def decode_upload(upload: UploadedFile, *, limit: int) -> tuple[str, UploadedFil
     return decoded.text, replace(upload, encoding=decoded.encoding)
 
 
-def list_records(session: Session, actor: User, filters: RecordFilter) -> tuple[list[OneOnOne], int]:
-    """The records the actor may see, newest first, with the total before paging."""
+def list_records(
+    session: Session, actor: User, filters: RecordFilter, *, content: bool = True
+) -> tuple[list[OneOnOne], int]:
+    """The records the actor may see, newest first, with the total before paging; without ``content``, their
+    texts are left in the database (a list shows titles and dates; a text may be up to ``MAX_UPLOAD_BYTES``)."""
     params = _record_params(actor, filters)
     total = session.scalar(_count_of_records(actor.role, *_shape(filters)), params) or 0
-    return list(session.scalars(_page_of_records(actor.role, *_shape(filters)), params)), total
+    return list(session.scalars(_page_of_records(actor.role, *_shape(filters), content), params)), total
 
 
-def page_of_records(session: Session, actor: User, filters: RecordFilter) -> list[OneOnOne]:
+def page_of_records(session: Session, actor: User, filters: RecordFilter, *, content: bool = True) -> list[OneOnOne]:
     """The same page without the total (for a caller that knows it already)."""
-    return list(session.scalars(_page_of_records(actor.role, *_shape(filters)), _record_params(actor, filters)))
+    statement = _page_of_records(actor.role, *_shape(filters), content)
+    return list(session.scalars(statement, _record_params(actor, filters)))
 
 
 def _shape(filters: RecordFilter) -> tuple[bool, bool, bool]:
@@ -123,14 +127,16 @@ def _visible_records(role: Role, by_member: bool, since: bool, until: bool) -> S
 
 @cache
 def _count_of_records(role: Role, by_member: bool, since: bool, until: bool) -> Select[int]:
-    return select(func.count()).select_from(_visible_records(role, by_member, since, until).subquery())
+    ids = _visible_records(role, by_member, since, until).with_only_columns(OneOnOne.id)  # not their texts
+    return select(func.count()).select_from(ids.subquery())
 
 
 @cache
-def _page_of_records(role: Role, by_member: bool, since: bool, until: bool) -> Select[OneOnOne]:
+def _page_of_records(role: Role, by_member: bool, since: bool, until: bool, content: bool) -> Select[OneOnOne]:
+    texts = () if content else (defer(OneOnOne.content, raiseload=True),)  # read one: an error, not a query each
     return (
         _visible_records(role, by_member, since, until)
-        .options(joinedload(OneOnOne.upload))
+        .options(joinedload(OneOnOne.upload), *texts)
         .order_by(OneOnOne.held_on.desc(), OneOnOne.id.desc())
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
